@@ -56,10 +56,10 @@ class Instrument:
         """
         if qty <= 0:
             raise ValidationError(f"quantity must be positive, got {qty}", field="qty")
-        if qty % self.qty_step:
-            raise ValidationError(f"quantity {qty} is not a multiple of the step {self.qty_step}", field="qty")
         if qty < self.min_qty:
             raise ValidationError(f"quantity {qty} is below the minimum {self.min_qty} for {self.symbol}", field="qty")
+        if qty % self.qty_step:
+            raise ValidationError(f"quantity {qty} is not a multiple of the step {self.qty_step}", field="qty")
         if self.max_qty is not None and qty > self.max_qty:
             raise ValidationError(f"quantity {qty} is above the maximum {self.max_qty} for {self.symbol}", field="qty")
         if price <= 0:

@@ -1,0 +1,1 @@
+"""Exchange adapters: the only layer that talks to an exchange."""
