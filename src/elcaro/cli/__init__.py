@@ -1,0 +1,1 @@
+"""The ``elcaro`` command line."""

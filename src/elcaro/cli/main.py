@@ -1,0 +1,251 @@
+"""``elcaro``: run the platform and administer it from a shell.
+
+Imports of the platform happen inside each command, so ``elcaro --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from elcaro.core.config import Settings
+    from elcaro.models import User
+    from elcaro.services.platform import Platform
+
+T = TypeVar("T")
+
+app = typer.Typer(name="elcaro", help="ElCaro: self-hosted crypto trading platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema, backup and restore.", no_args_is_help=True)
+user_app = typer.Typer(help="Users: add, list, approve, ban, promote.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+UserArg = Annotated[str, typer.Argument(help="Platform user id, or tg:<Telegram id>.")]
+
+
+def main() -> None:
+    app()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]Error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    from elcaro.core.config import load_settings
+    from elcaro.core.logging import setup_logging
+    from elcaro.models.errors import ConfigError
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    setup_logging(settings.log_level, settings.log_format, settings.data_dir / "logs" / "elcaro.log")
+    return settings
+
+
+def _run(coro: Awaitable[T]) -> T:
+    """Run a coroutine; turn the platform's own errors into one clear line instead of a traceback."""
+    import asyncio
+
+    from elcaro.models.errors import ConfigError, ElcaroError
+
+    async def runner() -> T:
+        return await coro
+
+    try:
+        return asyncio.run(runner())
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    except ElcaroError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _with_platform(action: Callable[[Platform], Awaitable[T]]) -> T:
+    from elcaro.services.platform import Platform
+
+    settings = _settings()
+
+    async def go() -> T:
+        async with Platform.open(settings) as platform:
+            return await action(platform)
+
+    return _run(go())
+
+
+async def _resolve_user(platform: Platform, ref: str) -> User:
+    from elcaro.models.errors import NotFoundError, ValidationError
+
+    if ref.startswith("tg:") and ref[3:].isdigit():
+        user = await platform.users.find_by_telegram_id(int(ref[3:]))
+        if user is None:
+            raise NotFoundError(f"no user with Telegram id {ref[3:]}")
+        return user
+    if ref.isdigit():
+        return await platform.users.get(int(ref))
+    raise ValidationError(f"expected a user id or tg:<Telegram id>, got {ref!r}", field="user")
+
+
+def _print_users(users: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from elcaro.core.clock import to_datetime
+
+    table = Table("id", "telegram", "name", "role", "approval", "banned", "terms", "language", "created (UTC)")
+    for u in users:
+        table.add_row(
+            str(u.id),
+            str(u.telegram_id),
+            u.display_name,
+            u.role.value,
+            u.approval.value,
+            "yes" if u.banned else "",
+            "yes" if u.terms_accepted_at else "",
+            u.language,
+            to_datetime(u.created_at).strftime("%Y-%m-%d %H:%M"),
+        )
+    # Piped output (a script, a test) gets full width rather than rich's 80-column default.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from elcaro import __version__
+
+    typer.echo(__version__)
+
+
+@app.command()
+def run() -> None:
+    """Run the platform until Ctrl+C (migrates the database first)."""
+    import asyncio
+    import signal
+
+    from elcaro.services.runner import run_platform
+
+    settings = _settings()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_platform(settings, stop)
+
+    _run(serve())
+
+
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt every stored secret under a new master key (stop the platform first)."""
+    from elcaro.services.secrets import rotate_master_key
+
+    result = _run(rotate_master_key(_settings()))
+    where = "key file updated" if result.key_file_updated else "you may now remove the old key from ELCARO_MASTER_KEY"
+    typer.echo(f"{result.reencrypted} credentials re-encrypted under key {result.primary_key_id}; {where}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] = "head") -> None:
+    """Migrate the database schema (creates the SQLite file on first use)."""
+    from elcaro.services.maintenance import upgrade_database
+
+    current = _run(upgrade_database(_settings(), revision))
+    typer.echo(f"database at revision {current}")
+
+
+@db_app.command("backup")
+def db_backup(
+    destination: Annotated[Path | None, typer.Argument(help="Backup file (default: data/backups/…).")] = None,
+) -> None:
+    """Consistent backup of the live database (SQLite online backup, or pg_dump)."""
+    from elcaro.services.maintenance import backup_database
+
+    path = _run(backup_database(_settings(), destination))
+    typer.echo(f"backup written to {path}")
+
+
+@db_app.command("restore")
+def db_restore(
+    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A file made by `elcaro db backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm replacing the current database.")] = False,
+) -> None:
+    """Replace the database with a backup. Stop the platform first."""
+    from elcaro.services.maintenance import restore_database
+
+    if not yes:
+        raise _fail("restore replaces every record in the database; run again with --yes to confirm")
+    _run(restore_database(_settings(), source))
+    typer.echo(f"database restored from {source}")
+
+
+@user_app.command("add")
+def user_add(
+    telegram_id: Annotated[int, typer.Argument(help="The person's Telegram user id.")],
+    username: Annotated[str | None, typer.Option(help="Telegram username, without @.")] = None,
+    first_name: Annotated[str | None, typer.Option(help="First name.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language code (en, ru).")] = None,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve at once.")] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="Make an admin (implies approved).")] = False,
+) -> None:
+    """Register a user by Telegram id."""
+    from elcaro.models import TelegramProfile
+
+    async def go(platform: Platform) -> User:
+        user = await platform.users.register(
+            TelegramProfile(telegram_id, username=username, first_name=first_name, language_code=language)
+        )
+        if admin:
+            user = await platform.users.promote(user.id)
+        elif approve:
+            user = await platform.users.approve(user.id)
+        return user
+
+    _print_users([_with_platform(go)])
+
+
+@user_app.command("list")
+def user_list(
+    pending: Annotated[bool, typer.Option("--pending", help="Only users waiting for approval.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """List users, newest first."""
+    from elcaro.models import ApprovalState
+
+    approval = ApprovalState.PENDING if pending else None
+    _print_users(_with_platform(lambda p: p.users.list_users(approval=approval, limit=limit)))
+
+
+def _user_action(name: str, **kwargs: Any) -> Callable[[str], None]:
+    def command(user: UserArg) -> None:
+        async def go(platform: Platform) -> User:
+            found = await _resolve_user(platform, user)
+            result: User = await getattr(platform.users, name)(found.id, **kwargs)
+            return result
+
+        _print_users([_with_platform(go)])
+
+    return command
+
+
+user_app.command("approve", help="Approve a pending user.")(_user_action("approve"))
+user_app.command("reject", help="Reject a pending user.")(_user_action("reject"))
+user_app.command("unban", help="Lift a ban.")(_user_action("unban"))
+user_app.command("promote", help="Make a user an admin.")(_user_action("promote"))
+user_app.command("demote", help="Make an admin a plain user.")(_user_action("demote"))
+
+
+@user_app.command("ban")
+def user_ban(user: UserArg, reason: Annotated[str, typer.Option(help="Why; kept in the audit log.")] = "") -> None:
+    """Ban a user: no trading, no bot answers beyond a short notice."""
+    _user_action("ban", reason=reason)(user)

@@ -1,0 +1,47 @@
+"""The service container: one object the interfaces hold to reach every use case.
+
+Like freqtrade's RPC layer, the Telegram bot, the web app and the CLI all go through this, so a
+rule lives in one place whichever interface a person uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from elcaro.core.config import Settings
+from elcaro.core.secrets import Keyring, key_source
+from elcaro.services.credentials import CredentialService
+from elcaro.services.users import UserService
+from elcaro.storage import Database
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    settings: Settings
+    database: Database
+    users: UserService
+    credentials: CredentialService
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings) -> AsyncIterator[Platform]:
+        """Connect to the database and load the master key; the schema must be migrated already."""
+        master_key = settings.master_key.get_secret_value() if settings.master_key else None
+        keys, _ = key_source(master_key, settings.resolved_master_key_file)
+        database = open_database(settings)
+        try:
+            await database.require_current_schema()
+            yield cls(
+                settings=settings,
+                database=database,
+                users=UserService(database, settings.admin_telegram_ids),
+                credentials=CredentialService(database, Keyring(keys)),
+            )
+        finally:
+            await database.close()

@@ -1,0 +1,96 @@
+"""The real ``elcaro`` command, run as a subprocess the way an operator runs it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ELCARO = str(Path(sys.executable).parent / "elcaro")
+
+
+def environment(tmp_path: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ELCARO_")}
+    env["ELCARO_DATA_DIR"] = str(tmp_path / "data")
+    if database_url:
+        env["ELCARO_DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def elcaro(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([ELCARO, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    out = elcaro(environment(tmp_path), "--help").stdout
+    for command in ("run", "db", "user", "rotate-key", "version"):
+        assert command in out
+    assert elcaro(environment(tmp_path), "version").stdout.strip()
+
+
+@pytest.mark.db
+def test_operator_flow(empty_database_url: str, tmp_path: Path) -> None:
+    env = environment(tmp_path, empty_database_url)
+    assert "database at revision" in elcaro(env, "db", "upgrade").stdout
+
+    added = elcaro(env, "user", "add", "123456", "--username", "alice", "--language", "ru").stdout
+    assert "@alice" in added and "pending" in added
+    assert "@alice" in elcaro(env, "user", "list", "--pending").stdout
+    assert "approved" in elcaro(env, "user", "approve", "tg:123456").stdout
+    assert "yes" in elcaro(env, "user", "ban", "tg:123456", "--reason", "spam").stdout
+    assert "admin" in elcaro(env, "user", "add", "777", "--admin").stdout
+    assert elcaro(env, "user", "list", "--pending").stdout.count("@alice") == 0
+
+    duplicate = elcaro(env, "user", "add", "123456", ok=False)
+    assert duplicate.returncode == 1 and "already registered" in duplicate.stderr
+    unknown = elcaro(env, "user", "approve", "999", ok=False)
+    assert unknown.returncode == 1 and "no user with id 999" in unknown.stderr
+    assert "Traceback" not in unknown.stderr + duplicate.stderr
+
+    assert "credentials re-encrypted" in elcaro(env, "rotate-key").stdout
+    backup = tmp_path / "backup.db"
+    assert "backup written" in elcaro(env, "db", "backup", str(backup)).stdout
+    elcaro(env, "user", "add", "999999")
+    refused = elcaro(env, "db", "restore", str(backup), ok=False)
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    elcaro(env, "db", "restore", str(backup), "--yes")
+    listed = elcaro(env, "user", "list").stdout
+    assert "123456" in listed and "999999" not in listed
+
+
+def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> None:
+    result = elcaro(environment(tmp_path, ELCARO_LOG_LEVEL="LOUD"), "db", "upgrade", ok=False)
+    assert result.returncode == 2
+    assert "ELCARO_LOG_LEVEL" in result.stderr and "'INFO'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
+    result = elcaro(environment(tmp_path), "user", "list", ok=False)
+    assert result.returncode != 0 and "elcaro db upgrade" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_starts_and_stops_cleanly(tmp_path: Path) -> None:
+    env = environment(tmp_path, ELCARO_ADMIN_TELEGRAM_IDS="42")
+    process = subprocess.Popen([ELCARO, "run"], env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        lines.append(line)
+        if "running" in line or not line:
+            break
+    assert any("running" in line for line in lines), "".join(lines)
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
+    assert "stopped" in rest
+    assert (tmp_path / "data" / "elcaro.db").exists()
+    assert (tmp_path / "data" / "master.key").stat().st_mode & 0o077 == 0

@@ -1,0 +1,81 @@
+"""The packaged migrations build exactly the schema the ORM describes, and take it down again."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from elcaro.models.errors import ConfigError
+from elcaro.storage import Database, current, current_async, downgrade, downgrade_async, migrate, upgrade, upgrade_async
+from elcaro.storage.orm import Base
+
+pytestmark = pytest.mark.db
+
+TABLES = {table.name for table in Base.metadata.sorted_tables}
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+    return {name for name in names if not name.startswith("sqlite_")}
+
+
+async def test_upgrade_to_head_and_downgrade_to_base(empty_database_url: str) -> None:
+    assert await current_async(empty_database_url) is None
+    await upgrade_async(empty_database_url)
+    assert await current_async(empty_database_url) == migrate.head() == "0001"
+    assert await _tables(empty_database_url) == {*TABLES, "alembic_version"}
+
+    await downgrade_async(empty_database_url, "base")
+    assert await current_async(empty_database_url) is None
+    assert await _tables(empty_database_url) <= {"alembic_version"}
+
+    await upgrade_async(empty_database_url)  # the downgrade left nothing behind that would get in the way
+    assert await _tables(empty_database_url) == {*TABLES, "alembic_version"}
+
+
+async def test_sync_functions_work_inside_a_running_event_loop(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    assert current(empty_database_url) == "0001"
+    downgrade(empty_database_url, "base")
+    assert current(empty_database_url) is None
+
+
+def test_sync_functions_work_without_an_event_loop(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    assert current(empty_database_url) == migrate.head()
+
+
+async def test_migrated_schema_matches_the_orm(database: Database) -> None:
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_the_platform_refuses_a_schema_that_is_not_current(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    try:
+        with pytest.raises(ConfigError, match="no schema yet: run `elcaro db upgrade`"):
+            await db.require_current_schema()
+        await upgrade_async(empty_database_url)
+        await db.require_current_schema()
+    finally:
+        await db.close()
+
+
+async def test_a_schema_from_a_newer_version_is_named_as_such(database: Database) -> None:
+    async with database.engine.begin() as connection:
+        await connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(ConfigError, match="revision 9999, which this version of ElCaro does not know"):
+        await database.require_current_schema()

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import pytest
+from storage_builders import T0, add_user
+
+from elcaro.models import ApprovalState, Role, TelegramProfile, User
+from elcaro.models.errors import NotFoundError
+from elcaro.storage import Database
+
+pytestmark = pytest.mark.db
+
+
+async def test_add_and_read_back_every_field(database: Database) -> None:
+    async with database.transaction() as tx:
+        referrer = await add_user(tx, 1)
+        added = await tx.users.add(
+            TelegramProfile(9_876_543_210, username="trader", first_name="Иван", last_name="Петров"),
+            language="ru",
+            role=Role.ADMIN,
+            approval=ApprovalState.APPROVED,
+            referral_code="ABCD2345",
+            referred_by=referrer,
+            now=T0,
+        )
+    expected = User(
+        id=added.id,
+        telegram_id=9_876_543_210,  # beyond 32 bits, as Telegram ids are
+        username="trader",
+        first_name="Иван",
+        last_name="Петров",
+        language="ru",
+        role=Role.ADMIN,
+        approval=ApprovalState.APPROVED,
+        banned=False,
+        terms_accepted_at=None,
+        referral_code="ABCD2345",
+        referred_by=referrer,
+        created_at=T0,
+        last_seen_at=T0,
+    )
+    assert added == expected
+    async with database.transaction() as tx:
+        assert await tx.users.get(added.id) == expected
+        assert await tx.users.get_by_telegram_id(9_876_543_210) == expected
+        assert await tx.users.get_by_referral_code("ABCD2345") == expected
+        assert await tx.users.get(999) is None
+        assert await tx.users.get_by_telegram_id(5) is None
+        assert await tx.users.get_by_referral_code("NOPE") is None
+
+
+async def test_list_filters_and_pages_in_id_order(database: Database) -> None:
+    async with database.transaction() as tx:
+        ids = [await add_user(tx, telegram_id) for telegram_id in range(1, 6)]
+        await tx.users.update(ids[1], approval=ApprovalState.APPROVED)
+        await tx.users.update(ids[3], approval=ApprovalState.APPROVED, role=Role.ADMIN)
+    async with database.transaction() as tx:
+        assert [u.id for u in await tx.users.list()] == ids
+        assert [u.id for u in await tx.users.list(limit=2, offset=1)] == ids[1:3]
+        assert [u.id for u in await tx.users.list(approval=ApprovalState.APPROVED)] == [ids[1], ids[3]]
+        assert [u.id for u in await tx.users.list(approval=ApprovalState.APPROVED, role=Role.USER)] == [ids[1]]
+        assert [u.id for u in await tx.users.list(role=Role.ADMIN)] == [ids[3]]
+
+
+async def test_update_changes_only_the_named_fields(database: Database, user_id: int) -> None:
+    async with database.transaction() as tx:
+        before = await tx.users.get(user_id)
+        after = await tx.users.update(
+            user_id, role="admin", approval=ApprovalState.REJECTED, banned=True, terms_accepted_at=T0 + 1
+        )
+        assert await tx.users.get(user_id) == after  # no stale copy within the same transaction
+    assert before is not None
+    assert after.role is Role.ADMIN
+    assert after.approval is ApprovalState.REJECTED
+    assert after.banned
+    assert after.terms_accepted_at == T0 + 1
+    assert (after.username, after.language, after.created_at) == (before.username, before.language, before.created_at)
+    async with database.transaction() as tx:
+        assert await tx.users.get(user_id) == after
+        for field, value in [
+            ("language", "ru"),
+            ("username", None),
+            ("first_name", "A"),
+            ("last_name", "B"),
+            ("last_seen_at", T0 + 5),
+        ]:
+            assert getattr(await tx.users.update(user_id, **{field: value}), field) == value
+        assert await tx.users.update(user_id) == await tx.users.get(user_id)
+
+
+async def test_update_of_an_unknown_user_is_not_found(database: Database) -> None:
+    async with database.transaction() as tx:
+        with pytest.raises(NotFoundError, match="no user with id 404"):
+            await tx.users.update(404, banned=True)
+        with pytest.raises(NotFoundError, match="no user with id 404"):
+            await tx.users.update(404)
+
+
+async def test_update_of_a_field_that_cannot_change_is_refused(database: Database, user_id: int) -> None:
+    async with database.transaction() as tx:
+        with pytest.raises(ValueError, match="cannot update user field 'telegram_id'"):
+            await tx.users.update(user_id, telegram_id=1)
+        with pytest.raises(ValueError, match="'superuser' is not a valid Role"):
+            await tx.users.update(user_id, role="superuser")
