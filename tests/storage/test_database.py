@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from storage_builders import T0, add_user
 
-from elcaro.models import ApprovalState, AuditEntry, Role, TelegramProfile
+from elcaro.models import ApprovalState, AuditEntry, Role, SettingsKey, SettingsScope, TelegramProfile, UserSettings
 from elcaro.models.errors import ConfigError, ConflictError, NotFoundError
-from elcaro.storage import Database, UnitOfWork
+from elcaro.storage import Database, UnitOfWork, migrate
 
 pytestmark = pytest.mark.db
 
@@ -114,3 +115,29 @@ async def test_a_reference_to_a_missing_row_is_not_found(database: Database) -> 
 
     with pytest.raises(NotFoundError, match="the referring user 999 does not exist"):
         await refer_to_nobody()
+
+
+async def test_sqlite_read_then_write_transactions_do_not_lose_updates(tmp_path: Path) -> None:
+    """Two use cases that read a value and write it back changed must not overwrite each other."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'elcaro.db'}"
+    await migrate.upgrade_async(url)
+    db = Database(url)
+    key = SettingsKey(SettingsScope.GLOBAL)
+    try:
+        async with db.transaction() as tx:
+            user_id = await add_user(tx, 1)
+            await tx.settings.put(UserSettings(user_id, key, {"count": 0}))
+
+        async def increment() -> None:
+            async with db.transaction() as tx:
+                current = await tx.settings.get(user_id, key)
+                assert current is not None
+                await asyncio.sleep(0.01)  # let the other task run its read now, if it can
+                await tx.settings.put(UserSettings(user_id, key, {"count": current.values["count"] + 1}))
+
+        await asyncio.gather(*(increment() for _ in range(5)))
+        async with db.transaction() as tx:
+            final = await tx.settings.get(user_id, key)
+        assert final is not None and final.values["count"] == 5
+    finally:
+        await db.close()

@@ -59,5 +59,14 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_foreig
         for pragma in pragmas:
             cursor.execute(pragma)
         cursor.close()
+        # The driver would otherwise run reads outside any transaction and open one only at the first
+        # write, so a read-then-write use case could act on a value another writer just changed.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front: transactions run one writer at a time, each seeing
+        # what the previous one committed, and never fail mid-way upgrading a read lock to a write lock.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
