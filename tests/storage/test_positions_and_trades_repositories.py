@@ -63,7 +63,8 @@ async def test_list_open_and_close(database: Database, user_id: int) -> None:
         assert [p.id for p in await tx.positions.list_open(target=BYBIT_DEMO)] == [c.id]
         closed = await tx.positions.get(a.id or 0)
         assert closed is not None
-        assert (closed.realized_pnl, closed.updated_at) == (Decimal("12.5"), T0 + 50)
+        assert (closed.realized_pnl, closed.updated_at, closed.closed_at) == (Decimal("12.5"), T0 + 50, T0 + 50)
+        assert not closed.is_open and all(p.is_open for p in await tx.positions.list_open())
         with pytest.raises(ConflictError, match=f"position {a.id} is already closed"):
             await tx.positions.close(a.id or 0, closed_at=T0 + 60, realized_pnl=Decimal(0))
         with pytest.raises(NotFoundError, match="no position with id 999"):

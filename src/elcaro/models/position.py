@@ -35,6 +35,8 @@ class Position:
     contract_size: Decimal = Decimal(1)
     opened_at: int = 0
     updated_at: int = 0
+    closed_at: int | None = None
+    """Set once the platform has recorded the position closed; a venue only reports open ones."""
     # Who and what the position belongs to: set when the platform tracks it, None as a venue reports it.
     target: Target | None = None
     user_id: int | None = None
@@ -49,6 +51,10 @@ class Position:
             raise ValidationError(f"entry price must be positive, got {self.entry_price}", field="entry_price")
         if self.leverage <= 0:
             raise ValidationError(f"leverage must be positive, got {self.leverage}", field="leverage")
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
     @property
     def notional(self) -> Decimal:

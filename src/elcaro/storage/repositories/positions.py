@@ -132,6 +132,7 @@ def _position(row: PositionRow) -> Position:
         contract_size=row.contract_size,
         opened_at=row.opened_at,
         updated_at=row.updated_at,
+        closed_at=row.closed_at,
         target=Target(row.exchange, row.environment),
         user_id=row.user_id,
         strategy=row.strategy,
