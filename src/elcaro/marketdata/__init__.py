@@ -9,7 +9,7 @@ from elcaro.marketdata.csv_io import DataFileError, read_candles, read_trades, w
 from elcaro.marketdata.gaps import Misplaced, Run, SeriesHealth, check_health
 from elcaro.marketdata.resample import IncompleteBucket, Resampled, ResampledArrays, resample, resample_arrays
 from elcaro.marketdata.streams import Reconnect, is_transient, reconnecting
-from elcaro.marketdata.timeframes import TIMEFRAMES, Timeframe, floor_timestamp, timeframe_ms
+from elcaro.models.timeframe import TIMEFRAMES, Timeframe, floor_timestamp, timeframe_ms
 
 __all__ = [
     "TIMEFRAMES",

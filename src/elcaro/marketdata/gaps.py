@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from elcaro.marketdata.timeframes import Timeframe
 from elcaro.models.errors import ValidationError
 from elcaro.models.market import Candle
+from elcaro.models.timeframe import Timeframe
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from elcaro.marketdata.arrays import CandleArrays
-from elcaro.marketdata.timeframes import Timeframe
 from elcaro.models.errors import ValidationError
 from elcaro.models.market import Candle
+from elcaro.models.timeframe import Timeframe
 
 # Summing volumes in the default 28-digit context would round (1e20 + 1e-8 needs 29 digits).
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)

@@ -16,7 +16,7 @@ from elcaro.models.target import Target
 class Trade:
     """A closed position, or a closed part of one (a partial take-profit is a trade of its own).
 
-    ``fees`` are all fees paid on entry and exit of this quantity; ``funding`` is the funding paid
+    ``fees`` are all fees paid on entry and exit of this quantity (negative: a net maker rebate); ``funding`` is the funding paid
     (negative) or received while it was open. PnL figures are in the settle currency.
     """
 
@@ -42,8 +42,6 @@ class Trade:
             raise ValidationError("a trade has a positive quantity, entry and exit price", field="qty")
         if self.closed_at < self.opened_at:
             raise ValidationError("a trade cannot close before it opens", field="closed_at")
-        if self.fees < 0:
-            raise ValidationError(f"fees cannot be negative, got {self.fees}", field="fees")
 
     @property
     def gross_pnl(self) -> Decimal:
