@@ -16,8 +16,9 @@ from elcaro.models.target import Target
 class Trade:
     """A closed position, or a closed part of one (a partial take-profit is a trade of its own).
 
-    ``fees`` are all fees paid on entry and exit of this quantity (negative: a net maker rebate); ``funding`` is the funding paid
-    (negative) or received while it was open. PnL figures are in the settle currency.
+    ``fees`` are all fees paid on entry and exit of this quantity (negative: a net maker rebate);
+    ``funding`` is the funding paid (negative) or received while it was open. PnL figures are in
+    the settle currency.
     """
 
     target: Target
