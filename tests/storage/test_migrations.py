@@ -31,7 +31,7 @@ async def _tables(url: str) -> set[str]:
 async def test_upgrade_to_head_and_downgrade_to_base(empty_database_url: str) -> None:
     assert await current_async(empty_database_url) is None
     await upgrade_async(empty_database_url)
-    assert await current_async(empty_database_url) == migrate.head() == "0001"
+    assert await current_async(empty_database_url) == migrate.head() == "0002"
     assert await _tables(empty_database_url) == {*TABLES, "alembic_version"}
 
     await downgrade_async(empty_database_url, "base")
@@ -44,6 +44,8 @@ async def test_upgrade_to_head_and_downgrade_to_base(empty_database_url: str) ->
 
 async def test_sync_functions_work_inside_a_running_event_loop(empty_database_url: str) -> None:
     upgrade(empty_database_url)
+    assert current(empty_database_url) == "0002"
+    downgrade(empty_database_url, "0001")
     assert current(empty_database_url) == "0001"
     downgrade(empty_database_url, "base")
     assert current(empty_database_url) is None

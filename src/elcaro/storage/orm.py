@@ -256,3 +256,29 @@ class TradeRow(Base):
     position_id: Mapped[int | None] = mapped_column(Id, ForeignKey("positions.id", ondelete="SET NULL"), index=True)
     opened_at: Mapped[int] = mapped_column(BigInteger)
     closed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class CandleRow(Base):
+    """Recorded candles, one row per (venue, symbol, timeframe, open time)."""
+
+    __tablename__ = "candles"
+
+    exchange: Mapped[str] = mapped_column(String(32), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(64), primary_key=True)
+    timeframe: Mapped[str] = mapped_column(String(8), primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    open: Mapped[Decimal] = mapped_column(ExactDecimal())
+    high: Mapped[Decimal] = mapped_column(ExactDecimal())
+    low: Mapped[Decimal] = mapped_column(ExactDecimal())
+    close: Mapped[Decimal] = mapped_column(ExactDecimal())
+    volume: Mapped[Decimal] = mapped_column(ExactDecimal())
+
+
+class PaperVenueRow(Base):
+    """The whole state of one paper exchange, so paper accounts survive a restart."""
+
+    __tablename__ = "paper_venues"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated_at: Mapped[int] = mapped_column(BigInteger)

@@ -6,8 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from elcaro.storage.repositories import (
     AuditRepository,
+    CandlesRepository,
     CredentialsRepository,
     OrdersRepository,
+    PaperVenuesRepository,
     PositionsRepository,
     SettingsRepository,
     SignalsRepository,
@@ -28,3 +30,5 @@ class UnitOfWork:
         self.orders = OrdersRepository(session)
         self.positions = PositionsRepository(session)
         self.trades = TradesRepository(session)
+        self.candles = CandlesRepository(session)
+        self.paper_venues = PaperVenuesRepository(session)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, func
@@ -15,13 +15,14 @@ from elcaro.storage.orm import Base
 def upsert(
     session: AsyncSession,
     model: type[Base],
-    values: Mapping[str, Any],
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
     key: Collection[str],
     keep: Collection[str] = (),
     keep_if_null: Collection[str] = (),
 ) -> postgresql.Insert | sqlite.Insert:
-    """Insert ``values``, or update the row with the same ``key`` columns (a unique constraint).
+    """Insert ``values`` (one row, or several rows with the same columns), or update the row with
+    the same ``key`` columns (a unique constraint).
 
     On update, ``keep`` columns keep their stored value, and ``keep_if_null`` columns keep it
     unless a new non-null value is given.
@@ -30,11 +31,12 @@ def upsert(
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # On the mapped class, so that ``.returning(model)`` yields ORM objects; populate_existing refreshes
     # an object this session loaded before the update.
-    statement = insert(model).values(**values).execution_options(populate_existing=True)
+    rows = [values] if isinstance(values, Mapping) else values
+    statement = insert(model).values(list(rows)).execution_options(populate_existing=True)
     excluded = statement.excluded
     changes = {
         name: func.coalesce(excluded[name], table.c[name]) if name in keep_if_null else excluded[name]
-        for name in values
+        for name in rows[0]
         if name not in key and name not in keep
     }
     return statement.on_conflict_do_update(index_elements=list(key), set_=changes)
