@@ -65,6 +65,17 @@ def test_operator_flow(empty_database_url: str, tmp_path: Path) -> None:
     assert "123456" in listed and "999999" not in listed
 
 
+@pytest.mark.db
+def test_candle_import_and_health(empty_database_url: str, tmp_path: Path) -> None:
+    env = environment(tmp_path, empty_database_url)
+    elcaro(env, "db", "upgrade")
+    data = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ohlcv" / "ADA_BTC-5m.csv"
+    where = ("--exchange", "binance", "--symbol", "ADA/BTC", "--timeframe", "5m")
+    assert "stored 5720 candles" in elcaro(env, "data", "import", str(data), *where).stdout
+    health = elcaro(env, "data", "health", *where).stdout
+    assert "40 missing in 5 gaps" in health and "gap of 33" in health
+
+
 def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> None:
     result = elcaro(environment(tmp_path, ELCARO_LOG_LEVEL="LOUD"), "db", "upgrade", ok=False)
     assert result.returncode == 2

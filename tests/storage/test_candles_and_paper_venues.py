@@ -29,6 +29,7 @@ async def test_candles_round_trip_in_order_and_reimport_overwrites(database: Dat
         assert stored == bars
         assert await tx.candles.span("bybit", "BTC/USDT:USDT", "1m") == (0, 3999 * MINUTE, 4000)
         assert await tx.candles.span("bybit", "BTC/USDT:USDT", "5m") is None
+        assert await tx.candles.timeframes("bybit", "BTC/USDT:USDT") == ["1m"]
         window = await tx.candles.get("bybit", "BTC/USDT:USDT", "1m", since=10 * MINUTE, until=13 * MINUTE)
         assert [c.timestamp for c in window] == [10 * MINUTE, 11 * MINUTE, 12 * MINUTE]
         assert len(await tx.candles.get("bybit", "BTC/USDT:USDT", "1m", limit=7)) == 7

@@ -22,8 +22,10 @@ T = TypeVar("T")
 app = typer.Typer(name="elcaro", help="ElCaro: self-hosted crypto trading platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema, backup and restore.", no_args_is_help=True)
 user_app = typer.Typer(help="Users: add, list, approve, ban, promote.", no_args_is_help=True)
+data_app = typer.Typer(help="Recorded market data: import candles, check their health.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(data_app, name="data")
 
 UserArg = Annotated[str, typer.Argument(help="Platform user id, or tg:<Telegram id>.")]
 
@@ -249,3 +251,33 @@ user_app.command("demote", help="Make an admin a plain user.")(_user_action("dem
 def user_ban(user: UserArg, reason: Annotated[str, typer.Option(help="Why; kept in the audit log.")] = "") -> None:
     """Ban a user: no trading, no bot answers beyond a short notice."""
     _user_action("ban", reason=reason)(user)
+
+
+ExchangeOpt = Annotated[str, typer.Option(help="Venue the candles belong to, e.g. bybit.")]
+SymbolOpt = Annotated[str, typer.Option(help="Canonical symbol, e.g. BTC/USDT:USDT.")]
+TimeframeOpt = Annotated[str, typer.Option(help="Candle timeframe, e.g. 5m.")]
+
+
+@data_app.command("import")
+def data_import(
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: timestamp,open,high,low,close,volume.")
+    ],
+    exchange: ExchangeOpt,
+    symbol: SymbolOpt,
+    timeframe: TimeframeOpt,
+) -> None:
+    """Import a candle CSV into the candle store (all rows or none)."""
+    report = _with_platform(
+        lambda p: p.market_data.import_csv(path, exchange=exchange, symbol=symbol, timeframe=timeframe)
+    )
+    typer.echo(f"stored {report.stored} candles; {report.health.summary()}")
+
+
+@data_app.command("health")
+def data_health(exchange: ExchangeOpt, symbol: SymbolOpt, timeframe: TimeframeOpt) -> None:
+    """Gaps, duplicates and coverage of stored candles."""
+    health = _with_platform(lambda p: p.market_data.health(exchange, symbol, timeframe))
+    typer.echo(health.summary())
+    for gap in health.gaps[:20]:
+        typer.echo(f"  gap of {gap.count} from {gap.start} to {gap.end}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from elcaro.core.config import Settings
 from elcaro.core.secrets import Keyring, key_source
 from elcaro.services.credentials import CredentialService
+from elcaro.services.market_data import MarketDataService
 from elcaro.services.users import UserService
 from elcaro.storage import Database
 
@@ -27,6 +28,7 @@ class Platform:
     database: Database
     users: UserService
     credentials: CredentialService
+    market_data: MarketDataService
 
     @classmethod
     @asynccontextmanager
@@ -42,6 +44,7 @@ class Platform:
                 database=database,
                 users=UserService(database, settings.admin_telegram_ids),
                 credentials=CredentialService(database, Keyring(keys)),
+                market_data=MarketDataService(database),
             )
         finally:
             await database.close()

@@ -77,6 +77,16 @@ class CandlesRepository:
             for row in await self._session.scalars(query)
         ]
 
+    async def timeframes(self, exchange: str, symbol: str) -> list[str]:
+        """The timeframes stored for a symbol."""
+        query = (
+            select(CandleRow.timeframe)
+            .where(CandleRow.exchange == exchange, CandleRow.symbol == symbol)
+            .distinct()
+            .order_by(CandleRow.timeframe)
+        )
+        return list(await self._session.scalars(query))
+
     async def span(self, exchange: str, symbol: str, timeframe: str) -> tuple[int, int, int] | None:
         """(first open time, last open time, count), or None when nothing is stored."""
         row = (
