@@ -1,0 +1,1 @@
+"""Loopback fakes of the venues' HTTP APIs, speaking their real wire formats (signatures, envelopes, error codes)."""
