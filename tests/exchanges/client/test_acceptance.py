@@ -99,7 +99,7 @@ async def test_a_thousand_placements_end_with_exactly_one_order_each(
     faults = RandomFaults(rng)
     adapters: dict[int, ScriptedAdapter] = {}
 
-    def open_adapter(target: Target, keys: ExchangeKeys | None) -> ScriptedAdapter:
+    def open_adapter(user_id: int, target: Target, keys: ExchangeKeys | None) -> ScriptedAdapter:
         assert keys is not None and keys.wallet_address is not None
         venue = FakeVenue(query_lag=QUERY_LAG)
         adapter = ScriptedAdapter(venue, target, faults=faults, report_duplicates=report_duplicates)

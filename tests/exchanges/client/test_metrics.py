@@ -75,7 +75,7 @@ async def test_no_label_carries_a_user_or_a_key(
         return ExchangeKeys(api_key=Secret(api_key))
 
     async with ExchangeClientPool(
-        lambda target, _: ScriptedAdapter(target=target), keys, registry=registry, timing=timing
+        lambda _user, target, _keys: ScriptedAdapter(target=target), keys, registry=registry, timing=timing
     ) as pool:
         client = await pool.get(user_id, Target.parse("bybit:demo"))
         await client.fetch_balance()

@@ -25,7 +25,7 @@ class Factory:
         self.made: list[tuple[Target, ExchangeKeys | None, ScriptedAdapter]] = []
         self.fail_next = False
 
-    async def __call__(self, target: Target, keys: ExchangeKeys | None) -> ScriptedAdapter:
+    async def __call__(self, user_id: int, target: Target, keys: ExchangeKeys | None) -> ScriptedAdapter:
         await asyncio.sleep(1)
         if self.fail_next:
             self.fail_next = False

@@ -27,8 +27,10 @@ from elcaro.models.errors import ExchangeError, ValidationError
 
 log = logging.getLogger(__name__)
 
-AdapterFactory = Callable[[Target, ExchangeKeys | None], ExchangeAdapter | Awaitable[ExchangeAdapter]]
-"""Makes the adapter of one account (sync or async): the venue-specific part of opening a client."""
+AdapterFactory = Callable[[int, Target, ExchangeKeys | None], ExchangeAdapter | Awaitable[ExchangeAdapter]]
+"""Makes the adapter of one user's account (sync or async): the venue-specific part of opening a client.
+
+The user id is passed because a paper account is named by its owner rather than by keys."""
 
 KeyLoader = Callable[[int, Target], Awaitable[ExchangeKeys | None]]
 """The user's decrypted keys for a target (``None`` where none are needed, as for paper)."""
@@ -133,7 +135,7 @@ class ExchangeClientPool:
 
     async def _open(self, key: _Key) -> ExchangeClient:
         user_id, target = key
-        made = self._factory(target, await self._keys(user_id, target))
+        made = self._factory(user_id, target, await self._keys(user_id, target))
         adapter = await made if inspect.isawaitable(made) else made
         client = ExchangeClient(
             adapter,
