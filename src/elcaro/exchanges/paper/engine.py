@@ -244,6 +244,27 @@ class PaperEngine:
             if not working.order.is_open and (symbol is None or working.order.symbol == symbol)
         ]
 
+    def orders(self, account_id: str, symbol: str | None = None) -> list[Order]:
+        """Every order of the account, open or done, the client's and those the venue placed for it, oldest first."""
+        return [
+            working.order
+            for working in self._account(account_id).orders.values()
+            if symbol is None or working.order.symbol == symbol
+        ]
+
+    def untriggered(self, account_id: str, client_order_id: str) -> bool:
+        """Whether the order is a stop that never fired: still waiting for its trigger, or ended before it did.
+
+        An HTTP venue shows the first as untriggered and the second as deactivated rather than canceled.
+        """
+        working = self._account(account_id).orders.get(client_order_id)
+        return working is not None and working.waiting_for_trigger
+
+    def closing_reason(self, account_id: str, client_order_id: str) -> ExitReason | None:
+        """Why the venue placed this order itself (TAKE_PROFIT, STOP_LOSS, LIQUIDATION); None for a client's order."""
+        working = self._account(account_id).orders.get(client_order_id)
+        return None if working is None else working.reason
+
     def find_order(self, account_id: str, client_order_id: str) -> Order | None:
         working = self._account(account_id).orders.get(client_order_id)
         return None if working is None else working.order
@@ -928,8 +949,12 @@ class PaperEngine:
         """A reduce-only market order the venue places itself to close a position (TP/SL, liquidation)."""
         seq = self._new_seq()
         now = self._clock()
+        # A client may have picked this very id for an order of its own: never overwrite that one.
+        client_order_id = f"paper-{reason}-{seq}"
+        while client_order_id in account.orders:
+            client_order_id += "-venue"
         order = Order(
-            client_order_id=f"paper-{reason}-{seq}",
+            client_order_id=client_order_id,
             symbol=position.symbol,
             side=position.side.exit_side,
             type=OrderType.MARKET,
