@@ -1,10 +1,13 @@
 """The real ``elcaro`` command, run as a subprocess the way an operator runs it."""
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -88,7 +91,7 @@ def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
 
 
 def test_run_starts_and_stops_cleanly(tmp_path: Path) -> None:
-    env = environment(tmp_path, ELCARO_ADMIN_TELEGRAM_IDS="42")
+    env = environment(tmp_path, ELCARO_ADMIN_TELEGRAM_IDS="42", ELCARO_SIMULATOR_PORT="0")
     process = subprocess.Popen([ELCARO, "run"], env=env, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     lines = []
@@ -98,7 +101,12 @@ def test_run_starts_and_stops_cleanly(tmp_path: Path) -> None:
         lines.append(line)
         if "running" in line or not line:
             break
-    assert any("running" in line for line in lines), "".join(lines)
+    started = "".join(lines)
+    assert "running" in started, started
+    url = re.search(r"simulator at (http://127\.0\.0\.1:\d+)", started)
+    assert url, started
+    with urllib.request.urlopen(f"{url[1]}/v5/market/time", timeout=10) as answer:  # noqa: S310 - loopback
+        assert json.load(answer)["retCode"] == 0
     process.send_signal(signal.SIGINT)
     _, rest = process.communicate(timeout=30)
     assert process.returncode == 0, rest

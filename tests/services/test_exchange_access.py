@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 from decimal import Decimal
 
 import pytest
+from pydantic import SecretStr
 
 from elcaro.core.secrets import Keyring, generate_key
 from elcaro.exchanges.client import ExchangeClient
-from elcaro.models import Instrument, Order, OrderType, Side, Target, TelegramProfile, make_client_order_id
-from elcaro.models.errors import NotFoundError
+from elcaro.exchanges.simulator import AccountConfig, SimulatorConfig, start_simulator
+from elcaro.models import (
+    ExchangeKeys,
+    Instrument,
+    Order,
+    OrderType,
+    Secret,
+    Side,
+    Target,
+    TelegramProfile,
+    make_client_order_id,
+)
+from elcaro.models.errors import AuthenticationError, NotFoundError
 from elcaro.services.credentials import CredentialService
 from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.paper_venue import PaperVenue
@@ -56,3 +70,32 @@ async def test_a_real_target_without_keys_says_so(database: Database) -> None:
             await access.client(user.id, Target.parse("bybit:demo"))
     finally:
         await access.close()
+
+
+def _token(length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+async def test_verify_keys_on_the_local_bybit_simulator(database: Database) -> None:
+    """Real HTTP through our Bybit adapter to the simulator: good keys verify, a wrong secret is named as such."""
+    api_key, api_secret = _token(18), _token(36)
+    config = SimulatorConfig(accounts=(AccountConfig(api_key=api_key, api_secret=SecretStr(api_secret)),))
+    simulator = await start_simulator(config)
+    demo = Target.parse("bybit:demo")
+    user = await UserService(database).register(TelegramProfile(3))
+    credentials = CredentialService(database, Keyring([generate_key()]))
+    venue = PaperVenue(database, simulator.engine, "simulator", snapshot=simulator.snapshot)
+    access = ExchangeAccess(credentials, venue, base_urls={demo: simulator.url})
+    try:
+        await credentials.save(user.id, demo, ExchangeKeys(api_key=Secret(api_key), api_secret=Secret(api_secret)))
+        assert (await access.verify(user.id, demo)).wallet == Decimal(10_000)
+        assert (await credentials.list_for_user(user.id))[0].last_verified_at is not None
+
+        await credentials.save(user.id, demo, ExchangeKeys(api_key=Secret(api_key), api_secret=Secret(_token(36))))
+        with pytest.raises(AuthenticationError, match="bybit:demo refused the API key"):
+            await access.verify(user.id, demo)
+    finally:
+        await access.close()
+        venue.close()
+        await simulator.stop()

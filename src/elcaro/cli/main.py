@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
+    import asyncio
+
     from elcaro.core.config import Settings
     from elcaro.models import User
     from elcaro.services.platform import Platform
@@ -127,13 +129,10 @@ def version() -> None:
     typer.echo(__version__)
 
 
-@app.command()
-def run() -> None:
-    """Run the platform until Ctrl+C (migrates the database first)."""
+def _serve(job: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
+    """Run a long-lived job until SIGINT or SIGTERM, which let it stop cleanly."""
     import asyncio
     import signal
-
-    from elcaro.services.runner import run_platform
 
     settings = _settings()
 
@@ -142,9 +141,25 @@ def run() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_platform(settings, stop)
+        await job(settings, stop)
 
     _run(serve())
+
+
+@app.command()
+def run() -> None:
+    """Run the platform until Ctrl+C (migrates the database first)."""
+    from elcaro.services.runner import run_platform
+
+    _serve(run_platform)
+
+
+@app.command()
+def simulator() -> None:
+    """Run only the local Bybit-compatible exchange simulator (accounts and faults from its config file)."""
+    from elcaro.services.runner import run_simulator
+
+    _serve(run_simulator)
 
 
 @app.command("rotate-key")

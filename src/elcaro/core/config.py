@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Telegram user ids that are admins from the first start (comma-separated)."
     )
+    simulator_port: int = Field(
+        8950, ge=0, le=65535, description="Port of the local Bybit-compatible simulator (0: any free port)."
+    )
+    simulator_config_file: Path | None = Field(
+        None, description="TOML for the simulator (accounts, instruments, prices, faults); its port is simulator_port."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

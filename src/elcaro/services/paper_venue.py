@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Any
 
 from elcaro.core.clock import now_ms
 from elcaro.exchanges.paper import AccountEvent, EngineEvent, PaperConfig, PaperEngine, PaperExchangeAdapter
@@ -23,12 +24,26 @@ class PaperVenue:
     orders, fills, positions — make the state worth saving; market ticks alone do not.
     """
 
-    def __init__(self, database: Database, engine: PaperEngine, name: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        engine: PaperEngine,
+        name: str,
+        *,
+        snapshot: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        """``snapshot`` gives the state to save; by default the engine's, while the simulator adds its own records."""
         self._db = database
         self.engine = engine
         self.name = name
+        self._snapshot = snapshot or engine.snapshot
         self._dirty = False
         self._unsubscribe = engine.subscribe(self._on_event)
+
+    @staticmethod
+    async def saved(database: Database, name: str) -> dict[str, Any] | None:
+        async with database.transaction() as tx:
+            return await tx.paper_venues.load(name)
 
     @classmethod
     async def open(
@@ -41,8 +56,7 @@ class PaperVenue:
         clock: Callable[[], int] = now_ms,
     ) -> PaperVenue:
         """Restore the saved engine, or start a new one with ``instruments``; instruments new since are added."""
-        async with database.transaction() as tx:
-            snapshot = await tx.paper_venues.load(name)
+        snapshot = await cls.saved(database, name)
         if snapshot is None:
             engine = PaperEngine(instruments, clock=clock, config=config)
         else:
@@ -61,7 +75,7 @@ class PaperVenue:
         return PaperExchangeAdapter(self.engine, account_id)
 
     async def save(self) -> None:
-        snapshot = self.engine.snapshot()
+        snapshot = self._snapshot()
         self._dirty = False
         async with self._db.transaction() as tx:
             await tx.paper_venues.save(self.name, snapshot, now=now_ms())

@@ -100,11 +100,11 @@ def _save(path: Path, snapshot: dict[str, Any]) -> None:
         raise
 
 
-def _venue(config: SimulatorConfig) -> Venue:
+def _venue(config: SimulatorConfig, snapshot: dict[str, Any] | None) -> Venue:
     path = config.snapshot_file
-    if path is not None and path.exists():
-        return Venue.restore(config, json.loads(path.read_text(encoding="utf-8")))
-    return Venue.create(config)
+    if snapshot is None and path is not None and path.exists():
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+    return Venue.create(config) if snapshot is None else Venue.restore(config, snapshot)
 
 
 def _report_failure(task: asyncio.Task[None]) -> None:
@@ -119,9 +119,10 @@ async def _save_every(service: Service, path: Path, interval_s: float) -> None:
         await asyncio.to_thread(_save, path, service.venue.snapshot())
 
 
-async def start_simulator(config: SimulatorConfig) -> RunningSimulator:
+async def start_simulator(config: SimulatorConfig, *, snapshot: dict[str, Any] | None = None) -> RunningSimulator:
+    """Serve on loopback, carrying on from ``snapshot`` (else the snapshot file, else a fresh venue)."""
     token = config.admin_token.get_secret_value() if config.admin_token is not None else secrets.token_urlsafe(24)
-    service = Service(config, _venue(config), token)
+    service = Service(config, _venue(config, snapshot), token)
     runner = web.AppRunner(build_app(service, admin.routes(service)), handle_signals=False, shutdown_timeout=SHUTDOWN_S)
     await runner.setup()
     try:
