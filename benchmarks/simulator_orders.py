@@ -1,13 +1,15 @@
-"""Orders through ccxt's Bybit client against the simulator, compared with a hand-written signed aiohttp request.
+"""Orders through the unified client (and bare ccxt) against the simulator, beside a hand-written signed request.
 
 The simulator runs in a child process on 127.0.0.1 (rate limits and faults off), so the CPU time measured here is
 the client's alone. Each repeat places N orders one after another, alternating a market order (buy, then sell, so
-the account stays flat) and a resting GTC limit order, first with ``ccxt.async_support.bybit.create_order`` and then
-with the baseline: the same POST /v5/order/create built, signed (HMAC-SHA256) and sent with a plain aiohttp session.
+the account stays flat) and a resting GTC limit order, three ways: the platform's own path (``ExchangeClient`` over
+our Bybit adapter: order model, instrument checks, rate limiter with the venue's limits lifted so that pacing is not
+what is timed, retry bookkeeping, metrics, then ccxt), ``ccxt.async_support.bybit.create_order`` alone, and the
+baseline: the same POST /v5/order/create built, signed (HMAC-SHA256) and sent with a plain aiohttp session.
 Only the create calls are timed; each resting order is canceled right after, untimed, because the paper engine's
 margin check walks the account's open orders and a growing book would time the server rather than the client.
-Prints orders per second and client CPU microseconds per order (medians over the repeats) and the ratio ccxt /
-baseline.
+Prints orders per second and client CPU microseconds per order (medians over the repeats) and each path's ratio to
+the baseline.
 
     .venv/bin/python benchmarks/simulator_orders.py [--orders N] [--repeats R]
 """
@@ -26,14 +28,21 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import ccxt.async_support as ccxt  # type: ignore[import-untyped]
 
+from elcaro.exchanges.client import ExchangeClient
+from elcaro.exchanges.client.limits import Category, Rate, VenueLimits
+from elcaro.exchanges.client.ratelimit import RateLimiter
+from elcaro.exchanges.factory import create_adapter
 from elcaro.exchanges.simulator import AccountConfig, RateLimitConfig, SimulatorConfig, start_simulator
+from elcaro.models import Exchange, ExchangeKeys, Order, OrderType, Secret, Side, Target, make_client_order_id
 
 SYMBOL, MARKET_ID = "BTC/USDT:USDT", "BTCUSDT"
+DEMO = Target.parse("bybit:demo")
 RECV_WINDOW = "5000"
 
 
@@ -101,6 +110,29 @@ def baseline(session: aiohttp.ClientSession, url: str, keys: Keys) -> Place:
     return place
 
 
+def with_client(client: ExchangeClient) -> Place:
+    async def place(n: int) -> str | None:
+        side, kind, price = order_params(n)
+        order = Order(
+            make_client_order_id("bench", secrets.token_hex(8)),
+            SYMBOL,
+            Side(side.lower()),
+            OrderType(kind.lower()),
+            Decimal("0.001"),
+            price=Decimal(price) if price is not None else None,
+        )
+        placed = await client.place_order(order)
+        return placed.exchange_order_id if price is not None else None
+
+    return place
+
+
+def unified_client(url: str, keys: Keys) -> ExchangeClient:
+    adapter = create_adapter(DEMO, ExchangeKeys(Secret(keys.api_key), Secret(keys.secret)), base_url=url)
+    lifted = VenueLimits(account={Category.ORDER: (Rate(10**9, 1, 10**8),)}, ip=(Rate(10**9, 1, 10**8),))
+    return ExchangeClient(adapter, limiter=RateLimiter({Exchange.BYBIT: lifted}).for_account(DEMO, "bench"))
+
+
 def with_ccxt(exchange: Any) -> Place:
     async def place(n: int) -> str | None:
         side, kind, price = order_params(n)
@@ -139,7 +171,8 @@ async def benchmark(url: str, keys: Keys, count: int, repeats: int) -> dict[str,
     )
     exchange.has["fetchCurrencies"] = False
     exchange.urls["api"] = dict.fromkeys(exchange.urls["api"], url)
-    runs: dict[str, list[Run]] = {"hand-written aiohttp": [], "ccxt bybit": []}
+    client = unified_client(url, keys)
+    runs: dict[str, list[Run]] = {"hand-written aiohttp": [], "ccxt bybit": [], "unified client": []}
     async with aiohttp.ClientSession() as session:
 
         async def cancel(order_id: str) -> Any:
@@ -148,7 +181,12 @@ async def benchmark(url: str, keys: Keys, count: int, repeats: int) -> dict[str,
 
         try:
             await exchange.load_markets()
-            places = {"hand-written aiohttp": baseline(session, url, keys), "ccxt bybit": with_ccxt(exchange)}
+            await client.load_instruments()
+            places = {
+                "hand-written aiohttp": baseline(session, url, keys),
+                "ccxt bybit": with_ccxt(exchange),
+                "unified client": with_client(client),
+            }
             for place in places.values():
                 await timed(place, cancel, min(count, 50))  # warm both paths: connections, caches, first calls
             for _ in range(repeats):
@@ -156,6 +194,7 @@ async def benchmark(url: str, keys: Keys, count: int, repeats: int) -> dict[str,
                     runs[name].append(await timed(place, cancel, count))
         finally:
             await exchange.close()
+            await client.close()
     return runs
 
 
@@ -168,8 +207,10 @@ def report(runs: dict[str, list[Run]], count: int, repeats: int) -> None:
         cpu = statistics.median(run.cpu_us_per_order for run in results)
         medians[name] = (rate, cpu)
         print(f"{name:<22}{rate:>12.0f}{cpu:>16.0f}")
-    (base_rate, base_cpu), (ccxt_rate, ccxt_cpu) = medians["hand-written aiohttp"], medians["ccxt bybit"]
-    print(f"ccxt / baseline: {ccxt_rate / base_rate:.2f}x the orders/s, {ccxt_cpu / base_cpu:.2f}x the CPU per order")
+    base_rate, base_cpu = medians["hand-written aiohttp"]
+    for name in ("ccxt bybit", "unified client"):
+        rate, cpu = medians[name]
+        print(f"{name} / baseline: {rate / base_rate:.2f}x the orders/s, {cpu / base_cpu:.2f}x the CPU per order")
 
 
 def main() -> None:
