@@ -250,6 +250,7 @@ class ScriptedAdapter:
         self.late: list[asyncio.Future[None]] = []
         self.closed = False
         self.events: defaultdict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
+        self.stream_opens: Counter[str] = Counter()
 
     def then(self, method: str, *faults: Fault) -> ScriptedAdapter:
         self.script[method].extend(faults)
@@ -270,8 +271,13 @@ class ScriptedAdapter:
         return result
 
     async def _stream(self, name: str) -> AsyncIterator[Any]:
+        """Yields what a test queues; a queued exception ends the stream with it, as a dropped connection does."""
+        self.stream_opens[name] += 1
         while True:
-            yield await self.events[name].get()
+            event = await self.events[name].get()
+            if isinstance(event, Exception):
+                raise event
+            yield event
 
     # ------------------------------------------------------------------ protocol
 

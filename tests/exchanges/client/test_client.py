@@ -8,10 +8,17 @@ from decimal import Decimal as D
 import pytest
 
 from client.fakes import BTC, BYBIT_DEMO, ScriptedAdapter, Slow, limit_order
+from client.virtual_time import VirtualClock
 from elcaro.exchanges.client import ExchangeClient
 from elcaro.exchanges.protocol import ExchangeAdapter
 from elcaro.models import Order, OrderType, Side
-from elcaro.models.errors import ExchangeError, ValidationError
+from elcaro.models.errors import (
+    AuthenticationError,
+    ExchangeError,
+    ExchangeUnavailableError,
+    NetworkError,
+    ValidationError,
+)
 
 
 async def test_the_client_speaks_the_adapter_protocol(client: ExchangeClient) -> None:
@@ -72,6 +79,25 @@ async def test_streams_pass_through(client: ExchangeClient, adapter: ScriptedAda
     assert client.idle_seconds() is None  # a stream under way keeps the client busy
     await stream.aclose()  # type: ignore[attr-defined]
     assert client.idle_seconds() == 0
+
+
+async def test_streams_subscribe_again_after_a_dropped_connection(
+    client: ExchangeClient, adapter: ScriptedAdapter, clock: VirtualClock
+) -> None:
+    trades = adapter.events["trades"]
+    first, second = object(), object()
+    for event in (first, NetworkError("connection closed"), ExchangeUnavailableError("502"), second):
+        trades.put_nowait(event)
+    stream = client.watch_trades(BTC)
+    assert await anext(stream) is first
+    started = clock.time()
+    assert await anext(stream) is second  # two failures, two waits, three subscriptions
+    assert adapter.stream_opens["trades"] == 3
+    assert clock.time() > started
+    trades.put_nowait(AuthenticationError("key revoked"))
+    with pytest.raises(AuthenticationError):  # not transient: the stream ends with it
+        await anext(stream)
+    assert client.idle_seconds() is not None
 
 
 async def test_a_closed_client_closes_its_adapter_and_refuses_calls(

@@ -37,6 +37,7 @@ from elcaro.exchanges.client.ratelimit import AccountLimiter, LimitStatus, RateL
 from elcaro.exchanges.client.retry import TRANSIENT, RetryPolicy
 from elcaro.exchanges.client.timing import Timing
 from elcaro.exchanges.protocol import ExchangeAdapter
+from elcaro.marketdata import reconnecting
 from elcaro.models import Balance, Fill, Instrument, MarginMode, Order, Position, Target, Trade
 from elcaro.models.errors import (
     ExchangeError,
@@ -620,16 +621,46 @@ class ExchangeClient:
             self._limiter.observe(method, status)
 
     async def _stream(self, open_stream: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
+        """The adapter's stream, subscribed again after a dropped connection or an outage.
+
+        Waits between attempts grow as for reads (``reconnecting``), and reset once an item
+        arrives; an error that is not transient (a bad key) ends the stream. A consumer should
+        reconcile by REST after a gap: updates sent while the stream was down are not replayed.
+        """
         self._enter()
-        source = open_stream()
+        source: AsyncIterator[T] | None = None
+
+        async def next_item() -> T:
+            nonlocal source
+            if source is None:
+                source = open_stream()
+            try:
+                return await anext(source)
+            except StopAsyncIteration:
+                raise _StreamEnded from None
+            except Exception:
+                await _close(source)
+                source = None
+                raise
+
+        policy = self._settings.retry
         try:
-            async for item in source:
+            async for item in reconnecting(
+                next_item,
+                backoff_initial=policy.backoff_initial,
+                backoff_max=policy.backoff_max,
+                jitter=policy.jitter,
+                is_retryable=lambda error: isinstance(error, TRANSIENT),
+                sleep=self._timing.sleep,
+                rng=self._timing.random,
+            ):
                 yield item
+        except _StreamEnded:
+            return
         finally:
             self._leave()
-            close = getattr(source, "aclose", None)
-            if close is not None:
-                await close()
+            if source is not None:
+                await _close(source)
 
     def _enter(self) -> None:
         if self._closed:
@@ -639,3 +670,13 @@ class ExchangeClient:
     def _leave(self) -> None:
         self._active -= 1
         self._last_used = self._timing.clock()
+
+
+class _StreamEnded(Exception):
+    """The adapter's stream finished (the adapter closed): not an error to reconnect after."""
+
+
+async def _close(source: AsyncIterator[Any]) -> None:
+    close = getattr(source, "aclose", None)
+    if close is not None:
+        await close()
