@@ -32,7 +32,7 @@ from elcaro.exchanges.binance.exchange import (
     MARGIN_TYPE_UNCHANGED,
 )
 from elcaro.exchanges.ccxt.adapter import PRICE_MEMORY_SECONDS, CcxtAdapter, window
-from elcaro.exchanges.ccxt.numbers import dec, from_float, plain, price
+from elcaro.exchanges.ccxt.numbers import dec, plain, price
 from elcaro.models import (
     Balance,
     Fill,
@@ -47,7 +47,7 @@ from elcaro.models import (
     make_client_order_id,
 )
 from elcaro.models.errors import ExchangeError, InvalidOrderError, OrderNotFoundError
-from elcaro.models.market import BookLevel, Candle, FundingRate, OpenInterest, OrderBook, PublicTrade, Ticker
+from elcaro.models.market import Candle, FundingRate, OpenInterest, OrderBook, PublicTrade, Ticker
 
 SETTLE = "USDT"
 _BOOK_DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
@@ -476,17 +476,6 @@ class BinanceAdapter(CcxtAdapter):
 
     # --------------------------------------------------------------------------------------------- streams
 
-    async def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:
-        """The kline stream through ccxt.pro; the bar being built comes again on every update."""
-        await self._instrument(symbol)
-
-        def convert(rows: Any) -> Iterable[Candle]:
-            for ts, open_, high, low, close, volume in rows[-1:]:
-                yield Candle(int(ts), *(from_float(value) for value in (open_, high, low, close, volume)))
-
-        async for candle in self._watch(lambda: self._exchange.watch_ohlcv(symbol, timeframe), convert):
-            yield candle
-
     async def watch_trades(self, symbol: str) -> AsyncIterator[PublicTrade]:
         """The trade stream; the taker sold when the buyer was the maker (``m``)."""
         await self._instrument(symbol)
@@ -502,18 +491,8 @@ class BinanceAdapter(CcxtAdapter):
         async for trade in self._watch(lambda: self._exchange.watch_trades(symbol), convert):
             yield trade
 
-    async def watch_order_book(self, symbol: str, depth: int = 50) -> AsyncIterator[OrderBook]:
-        """ccxt.pro keeps the streamed book in floats; levels come back through their shortest repr (exact)."""
-        await self._instrument(symbol)
-
-        def convert(book: Any) -> Iterable[OrderBook]:
-            def levels(rows: Any) -> tuple[BookLevel, ...]:
-                return tuple(BookLevel(from_float(p), from_float(q)) for p, q, *_ in rows[:depth])
-
-            yield OrderBook(symbol, levels(book["bids"]), levels(book["asks"]), int(book.get("timestamp") or 0))
-
-        async for book in self._watch(lambda: self._exchange.watch_order_book(symbol), convert):
-            yield book
+    def watch_order_book(self, symbol: str, depth: int = 50) -> AsyncIterator[OrderBook]:
+        return self._watch_book(symbol, depth)
 
     async def watch_orders(self) -> AsyncIterator[Order]:
         """Regular orders from the user-data stream (ccxt.pro opens it with a listen key)."""

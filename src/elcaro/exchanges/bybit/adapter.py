@@ -29,7 +29,7 @@ from elcaro.exchanges.bybit.exchange import (
     PROTECTION_NOT_MODIFIED,
 )
 from elcaro.exchanges.ccxt.adapter import CcxtAdapter, window
-from elcaro.exchanges.ccxt.numbers import dec, from_float, plain
+from elcaro.exchanges.ccxt.numbers import dec, plain
 from elcaro.models import (
     Balance,
     Fill,
@@ -45,7 +45,7 @@ from elcaro.models import (
     Trade,
 )
 from elcaro.models.errors import ExchangeError, InvalidOrderError, OrderNotFoundError
-from elcaro.models.market import BookLevel, Candle, FundingRate, OpenInterest, OrderBook, PublicTrade, Ticker
+from elcaro.models.market import Candle, FundingRate, OpenInterest, OrderBook, PublicTrade, Ticker
 
 CATEGORY = "linear"
 SETTLE = "USDT"
@@ -409,17 +409,6 @@ class BybitAdapter(CcxtAdapter):
 
     # --------------------------------------------------------------------------------------------- streams
 
-    async def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:
-        """Bybit's kline topic through ccxt.pro; the bar being built comes again on every update."""
-        await self._instrument(symbol)
-
-        def convert(rows: Any) -> Iterable[Candle]:
-            for ts, open_, high, low, close, volume in rows[-1:]:
-                yield Candle(int(ts), *(from_float(value) for value in (open_, high, low, close, volume)))
-
-        async for candle in self._watch(lambda: self._exchange.watch_ohlcv(symbol, timeframe), convert):
-            yield candle
-
     async def watch_trades(self, symbol: str) -> AsyncIterator[PublicTrade]:
         await self._instrument(symbol)
 
@@ -432,19 +421,8 @@ class BybitAdapter(CcxtAdapter):
         async for trade in self._watch(lambda: self._exchange.watch_trades(symbol), convert):
             yield trade
 
-    async def watch_order_book(self, symbol: str, depth: int = 50) -> AsyncIterator[OrderBook]:
-        """ccxt.pro keeps the streamed book in floats; levels come back through their shortest repr (exact)."""
-        await self._instrument(symbol)
-        subscribed = _depth(depth, _WS_BOOK_DEPTHS)
-
-        def convert(book: Any) -> Iterable[OrderBook]:
-            def levels(rows: Any) -> tuple[BookLevel, ...]:
-                return tuple(BookLevel(from_float(p), from_float(q)) for p, q, *_ in rows[:depth])
-
-            yield OrderBook(symbol, levels(book["bids"]), levels(book["asks"]), int(book.get("timestamp") or 0))
-
-        async for book in self._watch(lambda: self._exchange.watch_order_book(symbol, subscribed), convert):
-            yield book
+    def watch_order_book(self, symbol: str, depth: int = 50) -> AsyncIterator[OrderBook]:
+        return self._watch_book(symbol, depth, _depth(depth, _WS_BOOK_DEPTHS))
 
     async def watch_orders(self) -> AsyncIterator[Order]:
         await self.load_instruments()

@@ -23,10 +23,11 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from elcaro.exchanges.ccxt.errors import VenueErrors, translating
+from elcaro.exchanges.ccxt.numbers import from_float
 from elcaro.models import Instrument, Order, Target
 from elcaro.models.decimals import round_to_step
 from elcaro.models.errors import ExchangeError, InvalidOrderError, ValidationError
-from elcaro.models.market import Ticker
+from elcaro.models.market import BookLevel, Candle, OrderBook, Ticker
 
 T = TypeVar("T")
 
@@ -293,6 +294,38 @@ class CcxtAdapter(ABC):
                 raise
             for item in convert(batch):
                 yield item
+
+    async def watch_candles(self, symbol: str, timeframe: str) -> AsyncIterator[Candle]:
+        """The venue's candle stream through ccxt.pro; the bar being built comes again on every update."""
+        await self._instrument(symbol)
+
+        def convert(rows: Any) -> Iterable[Candle]:
+            for ts, open_, high, low, close, volume in rows[-1:]:
+                yield Candle(int(ts), *(from_float(value) for value in (open_, high, low, close, volume)))
+
+        async for candle in self._watch(lambda: self._exchange.watch_ohlcv(symbol, timeframe), convert):
+            yield candle
+
+    async def _watch_book(self, symbol: str, depth: int, subscribed: int | None = None) -> AsyncIterator[OrderBook]:
+        """ccxt.pro keeps the streamed book in floats; levels come back through their shortest repr (exact).
+
+        ``subscribed`` is the depth to ask the venue for, where it only offers some (None: the venue's default).
+        """
+        await self._instrument(symbol)
+
+        def convert(book: Any) -> Iterable[OrderBook]:
+            def levels(rows: Any) -> tuple[BookLevel, ...]:
+                return tuple(BookLevel(from_float(p), from_float(q)) for p, q, *_ in rows[:depth])
+
+            yield OrderBook(symbol, levels(book["bids"]), levels(book["asks"]), int(book.get("timestamp") or 0))
+
+        watch = (
+            (lambda: self._exchange.watch_order_book(symbol))
+            if subscribed is None
+            else (lambda: self._exchange.watch_order_book(symbol, subscribed))
+        )
+        async for book in self._watch(watch, convert):
+            yield book
 
     @staticmethod
     def _each(batch: Any) -> Sequence[Any]:
