@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 from elcaro.core.clock import now_ms
-from elcaro.exchanges.paper.codec import decode, encode
+from elcaro.core.codec import decode, encode
 from elcaro.exchanges.paper.config import LimitFill, PaperConfig
 from elcaro.exchanges.paper.errors import DuplicateClientOrderIdError
 from elcaro.exchanges.paper.events import (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from elcaro.exchanges.paper.codec import decode, encode
+from elcaro.core.codec import decode, encode
 from elcaro.exchanges.paper.engine import PaperEngine
 from elcaro.exchanges.paper.events import ClosedPnlEvent, EngineEvent, FillEvent, OrderEvent, PublicTradeEvent
 from elcaro.exchanges.paper.pricing import money

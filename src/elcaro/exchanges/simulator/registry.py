@@ -8,7 +8,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from elcaro.exchanges.paper.codec import decode, encode
+from elcaro.core.codec import decode, encode
 from elcaro.exchanges.paper.engine import PaperEngine
 from elcaro.models import Order
 
