@@ -18,8 +18,10 @@ Rules every adapter keeps:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from elcaro.models import Balance, Fill, Instrument, MarginMode, Order, Position, Target, Trade
@@ -121,3 +123,37 @@ class ExchangeAdapter(MarketData, Protocol):
     def watch_fills(self) -> AsyncIterator[Fill]: ...
 
     async def close(self) -> None: ...
+
+
+class Scope(StrEnum):
+    ACCOUNT = "account"
+    IP = "ip"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitStatus:
+    """What a response said about the limit its request counted against.
+
+    ``remaining`` requests (or weight) are left in the venue's window, which starts again in
+    ``reset_after`` seconds when the venue says. Bybit: X-Bapi-Limit-Status and
+    X-Bapi-Limit-Reset-Timestamp, per account. Binance: 2400 − X-MBX-USED-WEIGHT-1M per IP, or
+    300 − X-MBX-ORDER-COUNT-10S per account.
+    """
+
+    remaining: float
+    reset_after: float | None = None
+    scope: Scope = Scope.ACCOUNT
+
+
+LimitListener = Callable[[LimitStatus], None]
+
+
+@runtime_checkable
+class ReportsLimits(Protocol):
+    """Implemented by an adapter that reads rate-limit headers; the unified client registers its listener.
+
+    The adapter calls the listener during the request the headers came with, in the same task, so
+    the client knows which call (and so which buckets) they are about.
+    """
+
+    def set_limit_listener(self, listener: LimitListener | None) -> None: ...

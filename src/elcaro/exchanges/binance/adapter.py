@@ -33,6 +33,7 @@ from elcaro.exchanges.binance.exchange import (
 )
 from elcaro.exchanges.ccxt.adapter import PRICE_MEMORY_SECONDS, CcxtAdapter, window
 from elcaro.exchanges.ccxt.numbers import dec, plain, price
+from elcaro.exchanges.protocol import LimitStatus, Scope
 from elcaro.models import (
     Balance,
     Fill,
@@ -51,6 +52,9 @@ from elcaro.models.market import Candle, FundingRate, OpenInterest, OrderBook, P
 
 SETTLE = "USDT"
 _BOOK_DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
+# Binance USDⓈ-M's published limits, which its X-MBX-* headers count against.
+_IP_WEIGHT_PER_MINUTE = 2400
+_ORDERS_PER_10S = 300
 _TYPES = {OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT", OrderType.STOP_MARKET: "STOP_MARKET"}
 
 
@@ -473,6 +477,15 @@ class BinanceAdapter(CcxtAdapter):
             await self._request("fapiPrivatePostAlgoOrder", request)
         for algo_id in replaced:
             await self._request("fapiPrivateDeleteAlgoOrder", {"algoId": algo_id})
+
+    def _limit_statuses(self, headers: Mapping[str, str]) -> Iterable[LimitStatus]:
+        """Used request weight per minute (per IP) and orders per 10 s (per account), against Binance's limits."""
+        weight = headers.get("x-mbx-used-weight-1m")
+        if weight is not None and weight.isdigit():
+            yield LimitStatus(max(0.0, _IP_WEIGHT_PER_MINUTE - int(weight)), None, Scope.IP)
+        orders = headers.get("x-mbx-order-count-10s")
+        if orders is not None and orders.isdigit():
+            yield LimitStatus(max(0.0, _ORDERS_PER_10S - int(orders)), None, Scope.ACCOUNT)
 
     # --------------------------------------------------------------------------------------------- streams
 

@@ -14,6 +14,7 @@ simulator implements exactly that list). Choices that a trader would notice:
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ from elcaro.exchanges.bybit.exchange import (
 )
 from elcaro.exchanges.ccxt.adapter import CcxtAdapter, window
 from elcaro.exchanges.ccxt.numbers import dec, plain
+from elcaro.exchanges.protocol import LimitStatus, Scope
 from elcaro.models import (
     Balance,
     Fill,
@@ -66,6 +68,15 @@ class BybitAdapter(CcxtAdapter):
         super().__init__(exchange, target, ERRORS, settle=SETTLE, markets=markets)
 
     # ------------------------------------------------------------------------------------------- plumbing
+
+    def _limit_statuses(self, headers: Mapping[str, str]) -> Iterable[LimitStatus]:
+        """X-Bapi-Limit-Status: requests left in this endpoint's window; its reset as an epoch-ms timestamp."""
+        remaining = headers.get("x-bapi-limit-status")
+        if remaining is None or not remaining.isdigit():
+            return
+        reset = headers.get("x-bapi-limit-reset-timestamp", "")
+        reset_after = max(0.0, (int(reset) - time.time() * 1000) / 1000) if reset.isdigit() else None
+        yield LimitStatus(float(remaining), reset_after, Scope.ACCOUNT)
 
     async def _result(self, endpoint: str, params: Mapping[str, Any]) -> tuple[Any, int]:
         """The ``result`` of Bybit's envelope and the envelope's ``time`` (ccxt has raised on a non-zero retCode)."""

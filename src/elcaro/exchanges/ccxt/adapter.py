@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from elcaro.exchanges.ccxt.errors import VenueErrors, translating
 from elcaro.exchanges.ccxt.numbers import from_float
+from elcaro.exchanges.protocol import LimitListener, LimitStatus
 from elcaro.models import Instrument, Order, Target
 from elcaro.models.decimals import round_to_step
 from elcaro.models.errors import ExchangeError, InvalidOrderError, ValidationError
@@ -68,6 +69,7 @@ class CcxtAdapter(ABC):
         self._loading = asyncio.Lock()
         self._prices: dict[str, tuple[Decimal, float]] = {}
         self._closed = False
+        self._limit_listener: LimitListener | None = None
         if markets:
             # Markets loaded once elsewhere (another account's adapter) and handed in: no request here at all.
             exchange.set_markets(markets)
@@ -94,8 +96,31 @@ class CcxtAdapter(ABC):
             return await call
 
     async def _request(self, endpoint: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Call one of ccxt's implicit endpoint methods with exactly ``params``."""
-        return await self._call(getattr(self._exchange, endpoint)(dict(params or {})))
+        """Call one of ccxt's implicit endpoint methods with exactly ``params``, then report the limit headers.
+
+        ccxt keeps the last response's headers on the exchange object; they are read right after the
+        awaited call returns, before this task yields again, so they are this request's.
+        """
+        try:
+            return await self._call(getattr(self._exchange, endpoint)(dict(params or {})))
+        finally:
+            self._report_limits()
+
+    def set_limit_listener(self, listener: LimitListener | None) -> None:
+        self._limit_listener = listener
+
+    def _report_limits(self) -> None:
+        listener = self._limit_listener
+        headers = getattr(self._exchange, "last_response_headers", None)
+        if listener is None or not headers:
+            return
+        lowered = {str(name).lower(): str(value) for name, value in headers.items()}
+        for status in self._limit_statuses(lowered):
+            listener(status)
+
+    def _limit_statuses(self, headers: Mapping[str, str]) -> Iterable[LimitStatus]:
+        """What a venue's rate-limit headers (names lower-cased) say is left; venues that send none say nothing."""
+        return ()
 
     # ---------------------------------------------------------------------------------------- instruments
 

@@ -8,9 +8,10 @@ from elcaro.exchanges.client.client import CachePolicy, ClientSettings, Exchange
 from elcaro.exchanges.client.limits import DEFAULT_LIMITS, Category, Rate, VenueLimits
 from elcaro.exchanges.client.metrics import PLATFORM_REGISTRY, ClientMetrics, metrics_for
 from elcaro.exchanges.client.pool import AdapterFactory, ExchangeClientPool, KeyLoader
-from elcaro.exchanges.client.ratelimit import LimitListener, LimitStatus, RateLimiter, ReportsLimits, Scope
+from elcaro.exchanges.client.ratelimit import RateLimiter
 from elcaro.exchanges.client.retry import RetryPolicy
 from elcaro.exchanges.client.timing import Timing
+from elcaro.exchanges.protocol import LimitListener, LimitStatus, ReportsLimits, Scope
 
 __all__ = [
     "DEFAULT_LIMITS",

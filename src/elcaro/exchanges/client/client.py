@@ -33,10 +33,10 @@ from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 from elcaro.exchanges.client.cache import TtlCache
 from elcaro.exchanges.client.metrics import ClientMetrics, metrics_for
-from elcaro.exchanges.client.ratelimit import AccountLimiter, LimitStatus, RateLimiter, ReportsLimits, WouldPassDeadline
+from elcaro.exchanges.client.ratelimit import AccountLimiter, RateLimiter, WouldPassDeadline
 from elcaro.exchanges.client.retry import TRANSIENT, RetryPolicy
 from elcaro.exchanges.client.timing import Timing
-from elcaro.exchanges.protocol import ExchangeAdapter
+from elcaro.exchanges.protocol import ExchangeAdapter, LimitStatus, ReportsLimits
 from elcaro.marketdata import reconnecting
 from elcaro.models import Balance, Fill, Instrument, MarginMode, Order, Position, Target, Trade
 from elcaro.models.errors import (

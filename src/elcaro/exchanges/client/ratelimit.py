@@ -10,51 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from collections.abc import Hashable, Mapping
 
 from elcaro.exchanges.client.limits import DEFAULT_LIMITS, METHOD_CATEGORIES, Rate, VenueLimits, limits_for
 from elcaro.exchanges.client.timing import Clock, Sleep, Timing
+from elcaro.exchanges.protocol import LimitStatus, Scope
 from elcaro.models import Exchange, Target
 from elcaro.models.errors import RateLimitedError
 
 _EPSILON = 1e-9  # refilled token counts are floats: "enough" allows for the last bit of rounding
-
-
-class Scope(StrEnum):
-    ACCOUNT = "account"
-    IP = "ip"
-
-
-@dataclass(frozen=True, slots=True)
-class LimitStatus:
-    """What a response said about the limit its request counted against.
-
-    ``remaining`` requests (or weight) are left in the venue's window, which starts again in
-    ``reset_after`` seconds when the venue says. Bybit: X-Bapi-Limit-Status and
-    X-Bapi-Limit-Reset-Timestamp, per account. Binance: 2400 − X-MBX-USED-WEIGHT-1M per IP, or
-    300 − X-MBX-ORDER-COUNT-10S per account.
-    """
-
-    remaining: float
-    reset_after: float | None = None
-    scope: Scope = Scope.ACCOUNT
-
-
-LimitListener = Callable[[LimitStatus], None]
-
-
-@runtime_checkable
-class ReportsLimits(Protocol):
-    """Implemented by an adapter that reads rate-limit headers; the client registers its listener.
-
-    The adapter calls the listener during the request the headers came with, in the same task, so
-    the client knows which call (and so which buckets) they are about.
-    """
-
-    def set_limit_listener(self, listener: LimitListener | None) -> None: ...
 
 
 class WouldPassDeadline(Exception):
