@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -31,7 +33,7 @@ async def _tables(url: str) -> set[str]:
 async def test_upgrade_to_head_and_downgrade_to_base(empty_database_url: str) -> None:
     assert await current_async(empty_database_url) is None
     await upgrade_async(empty_database_url)
-    assert await current_async(empty_database_url) == migrate.head() == "0002"
+    assert await current_async(empty_database_url) == migrate.head() == "0003"
     assert await _tables(empty_database_url) == {*TABLES, "alembic_version"}
 
     await downgrade_async(empty_database_url, "base")
@@ -42,9 +44,86 @@ async def test_upgrade_to_head_and_downgrade_to_base(empty_database_url: str) ->
     assert await _tables(empty_database_url) == {*TABLES, "alembic_version"}
 
 
+def _schema_of(connection: Connection) -> dict[str, Any]:
+    """Everything the inspector reads about every table, in an order that does not depend on how it was built."""
+    inspector = inspect(connection)
+    schema: dict[str, Any] = {}
+    for table in inspector.get_table_names():
+        if table.startswith("sqlite_"):
+            continue
+        schema[table] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default")) for c in inspector.get_columns(table)
+            ],
+            "primary_key": inspector.get_pk_constraint(table),
+            "foreign_keys": sorted(map(repr, inspector.get_foreign_keys(table))),
+            "unique": sorted(map(repr, inspector.get_unique_constraints(table))),
+            "indexes": sorted(map(repr, inspector.get_indexes(table))),
+        }
+    return schema
+
+
+async def _run(url: str, statement: str, **values: object) -> list[Any]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement), values)
+            return list(result) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+async def _schema(url: str) -> dict[str, Any]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_schema_of)
+    finally:
+        await engine.dispose()
+
+
+ADD_USER = (
+    "INSERT INTO users (telegram_id, language, role, approval, banned, referral_code, created_at) "
+    "VALUES (:telegram_id, 'en', 'user', 'approved', false, :code, 1) RETURNING id"
+)
+
+
+async def test_0003_upgrades_a_database_with_users_and_downgrades_to_the_same_schema(empty_database_url: str) -> None:
+    url = empty_database_url
+    await upgrade_async(url, "0002")
+    schema_0002 = await _schema(url)
+    ids = [(await _run(url, ADD_USER, telegram_id=n, code=f"R{n}"))[0].id for n in (1, 2, 3)]
+    await _run(url, "DELETE FROM users WHERE id = :id", id=ids[2])  # its id must never be handed out again
+
+    await upgrade_async(url, "0003")
+    db = Database(url)
+    try:
+        async with db.transaction() as tx:
+            assert [u.id for u in await tx.users.list()] == ids[:2]
+            assert await tx.users.paused_user_ids(ids) == set()  # every existing user starts unpaused
+            await tx.users.set_trading_paused(ids[0], True)
+            await tx.system_flags.set("trading.paused", True, now=1)  # the new tables work
+    finally:
+        await db.close()
+
+    await downgrade_async(url, "0002")
+    assert await current_async(url) == "0002"
+    assert await _schema(url) == schema_0002
+    assert [row.id for row in await _run(url, "SELECT id FROM users ORDER BY id")] == ids[:2]
+    assert (await _run(url, ADD_USER, telegram_id=4, code="R4"))[0].id == ids[2] + 1
+
+    await upgrade_async(url)
+    db = Database(url)
+    try:
+        async with db.transaction() as tx:
+            assert await tx.users.paused_user_ids([*ids, ids[2] + 1]) == set()
+    finally:
+        await db.close()
+
+
 async def test_sync_functions_work_inside_a_running_event_loop(empty_database_url: str) -> None:
     upgrade(empty_database_url)
-    assert current(empty_database_url) == "0002"
+    assert current(empty_database_url) == "0003"
     downgrade(empty_database_url, "0001")
     assert current(empty_database_url) == "0001"
     downgrade(empty_database_url, "base")

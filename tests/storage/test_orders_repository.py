@@ -89,3 +89,28 @@ async def test_an_order_for_a_missing_position_is_refused(database: Database, us
     async with database.transaction() as tx:
         with pytest.raises(NotFoundError, match="position 999 does not exist"):
             await tx.orders.save(user_id, BYBIT_DEMO, make_order(), position_id=999)
+
+
+async def test_open_symbols_are_those_with_any_unfinished_order(database: Database, user_id: int) -> None:
+    async with database.transaction() as tx:
+        other = await add_user(tx, 43)
+        await tx.orders.save(user_id, BYBIT_DEMO, make_order("0x1", symbol="BTC/USDT:USDT"))
+        stop = make_order(
+            "0x2",
+            symbol="ETH/USDT:USDT",
+            type=OrderType.STOP_MARKET,
+            price=None,
+            trigger_price=Decimal(2900),
+            reduce_only=True,
+            status=OrderStatus.OPEN,
+        )
+        await tx.orders.save(user_id, BYBIT_DEMO, stop)
+        await tx.orders.save(
+            user_id, BYBIT_DEMO, make_order("0x3", symbol="SOL/USDT:USDT", status=OrderStatus.CANCELED)
+        )
+        await tx.orders.save(user_id, BINANCE_LIVE, make_order("0x4", symbol="XRP/USDT:USDT"))
+        await tx.orders.save(other, BYBIT_DEMO, make_order("0x5", symbol="DOGE/USDT:USDT"))
+    async with database.transaction() as tx:
+        assert await tx.orders.open_symbols(user_id, BYBIT_DEMO) == {"BTC/USDT:USDT", "ETH/USDT:USDT"}
+        assert await tx.orders.open_symbols(user_id, BINANCE_LIVE) == {"XRP/USDT:USDT"}
+        assert await tx.orders.open_symbols(999, BYBIT_DEMO) == set()

@@ -124,3 +124,63 @@ async def test_trades_need_an_owner(database: Database, user_id: int) -> None:
             await tx.trades.add(replace(make_trade(user_id), user_id=None))
         with pytest.raises(NotFoundError, match="position 999 does not exist"):
             await tx.trades.add(make_trade(user_id), position_id=999)
+
+
+async def test_open_position_counts_and_symbols(database: Database, user_id: int) -> None:
+    async with database.transaction() as tx:
+        other = await add_user(tx, 43)
+        await tx.positions.add(make_position(user_id, symbol="BTC/USDT:USDT"))
+        await tx.positions.add(make_position(user_id, symbol="ETH/USDT:USDT"))
+        closed = await tx.positions.add(make_position(user_id, symbol="SOL/USDT:USDT"))
+        await tx.positions.close(closed.id or 0, closed_at=T0 + 1, realized_pnl=Decimal(0))
+        await tx.positions.add(make_position(user_id, symbol="BTC/USDT:USDT", target=BINANCE_LIVE))
+        await tx.positions.add(make_position(other, symbol="XRP/USDT:USDT"))
+    async with database.transaction() as tx:
+        assert await tx.positions.count_open(user_id) == 3
+        assert await tx.positions.count_open(user_id, BYBIT_DEMO) == 2
+        assert await tx.positions.count_open(user_id, BINANCE_LIVE) == 1
+        assert await tx.positions.count_open(999) == 0
+        assert await tx.positions.open_symbols(user_id, BYBIT_DEMO) == {"BTC/USDT:USDT", "ETH/USDT:USDT"}
+        assert await tx.positions.open_symbols(user_id, BINANCE_LIVE) == {"BTC/USDT:USDT"}
+        assert await tx.positions.open_symbols(other, BINANCE_LIVE) == set()
+
+
+async def test_last_close_of_a_symbol_on_a_target(database: Database, user_id: int) -> None:
+    async with database.transaction() as tx:
+        other = await add_user(tx, 43)
+        await tx.trades.add(make_trade(user_id, closed_at=T0 + 30))
+        await tx.trades.add(make_trade(user_id, closed_at=T0 + 10))
+        await tx.trades.add(make_trade(user_id, closed_at=T0 + 50, target=BINANCE_LIVE))
+        await tx.trades.add(make_trade(user_id, closed_at=T0 + 60, symbol="ETH/USDT:USDT", exit_price=Decimal(3000)))
+        await tx.trades.add(make_trade(other, closed_at=T0 + 70))
+    async with database.transaction() as tx:
+        assert await tx.trades.last_close(user_id, BYBIT_DEMO, "BTC/USDT:USDT") == T0 + 30
+        assert await tx.trades.last_close(user_id, BINANCE_LIVE, "BTC/USDT:USDT") == T0 + 50
+        assert await tx.trades.last_close(user_id, BINANCE_LIVE, "ETH/USDT:USDT") is None
+        assert await tx.trades.last_close(999, BYBIT_DEMO, "BTC/USDT:USDT") is None
+
+
+async def test_realized_since_is_the_exact_net_pnl_of_trades_closed_since(database: Database, user_id: int) -> None:
+    day = T0 + 100
+    # Amounts with more digits than a float holds: a sum done in floating point would be off.
+    trades = [
+        make_trade(user_id, closed_at=day + n, exit_price=Decimal("59999.123456789012345678"), fees=Decimal("0.1"))
+        for n in range(10)
+    ]
+    async with database.transaction() as tx:
+        other = await add_user(tx, 43)
+        for trade in trades:
+            await tx.trades.add(trade)
+        await tx.trades.add(make_trade(user_id, closed_at=day - 1))  # the day before
+        await tx.trades.add(make_trade(other, closed_at=day + 5))
+        live = await tx.trades.add(
+            make_trade(user_id, closed_at=day + 5, target=BINANCE_LIVE, side=PositionSide.LONG, fees=Decimal(3))
+        )
+    expected_demo = sum((t.net_pnl for t in trades), Decimal(0))
+    assert len(expected_demo.as_tuple().digits) > 17  # more significant digits than a float carries
+    async with database.transaction() as tx:
+        assert await tx.trades.realized_since(user_id, day) == expected_demo + live.net_pnl
+        assert await tx.trades.realized_since(user_id, day, target=BYBIT_DEMO) == expected_demo
+        assert await tx.trades.realized_since(user_id, day, target=BINANCE_LIVE) == live.net_pnl < 0
+        assert await tx.trades.realized_since(user_id, day + 100) == 0
+        assert await tx.trades.realized_since(999, 0) == 0

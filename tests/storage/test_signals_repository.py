@@ -125,3 +125,40 @@ async def test_set_status_and_recent_list(database: Database) -> None:
         record = await tx.signals.get_record(first.id or 0)
         assert record is not None
         assert record.reject_reason is None
+
+
+async def test_latest_open_signal_of_a_source_for_a_symbol(database: Database) -> None:
+    channel = SignalSource(SourceKind.CHANNEL, "-100777")
+    eth = "ETH/USDT:USDT"
+
+    def post(n: int, **changes: object) -> Signal:
+        fields: dict[str, object] = {
+            "source": channel,
+            "symbol": eth,
+            "entry": Entry(EntryKind.LIMIT, (Decimal(3000),)),
+            "stop_loss": Decimal(2900),
+            "raw_text": f"ETH long {n}",
+            "received_at": T0 + n,
+        }
+        return make_signal(**{**fields, **changes})
+
+    async with database.transaction() as tx:
+        older = await tx.signals.add(post(1))
+        newest = await tx.signals.add(post(2))
+        cancelled = await tx.signals.add(post(5))
+        await tx.signals.set_status(cancelled.id or 0, SignalStatus.CANCELLED, "cancel post")
+        duplicate = await tx.signals.add(post(6))
+        await tx.signals.set_status(duplicate.id or 0, SignalStatus.DUPLICATE, f"repost of {newest.id}")
+        await tx.signals.add_rejected(channel, "ETH long ???", "no entry", T0 + 7)
+        await tx.signals.add(post(8, source=WEBHOOK))  # another source
+        await tx.signals.add(post(9, symbol="BTC/USDT:USDT", entry=Entry(EntryKind.MARKET), stop_loss=None))
+    async with database.transaction() as tx:
+        found = await tx.signals.latest_open_for(channel, eth, since=T0)
+        assert found is not None
+        assert (found.id, found.status) == (newest.id, SignalStatus.ACCEPTED)
+        assert_same_signal(found.signal, newest)
+        await tx.signals.set_status(newest.id or 0, SignalStatus.CANCELLED, "cancel post")
+        found = await tx.signals.latest_open_for(channel, eth, since=T0)
+        assert found is not None and found.id == older.id  # the next one back is what a second cancel withdraws
+        assert await tx.signals.latest_open_for(channel, eth, since=T0 + 2) is None  # outside the window
+        assert await tx.signals.latest_open_for(channel, "SOL/USDT:USDT", since=0) is None

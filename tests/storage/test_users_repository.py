@@ -101,3 +101,23 @@ async def test_update_of_a_field_that_cannot_change_is_refused(database: Databas
             await tx.users.update(user_id, telegram_id=1)
         with pytest.raises(ValueError, match="'superuser' is not a valid Role"):
             await tx.users.update(user_id, role="superuser")
+
+
+async def test_trading_pause(database: Database, user_id: int) -> None:
+    async with database.transaction() as tx:
+        other = await add_user(tx, 43)
+        before = await tx.users.get(user_id)
+        assert not await tx.users.is_trading_paused(user_id)
+        await tx.users.set_trading_paused(user_id, True)
+    async with database.transaction() as tx:
+        assert await tx.users.is_trading_paused(user_id)
+        assert not await tx.users.is_trading_paused(other)
+        assert await tx.users.get(user_id) == before  # nothing else changed
+        assert await tx.users.paused_user_ids([user_id, other, 999]) == {user_id}
+        assert await tx.users.paused_user_ids([]) == set()
+        await tx.users.set_trading_paused(user_id, False)
+        assert await tx.users.paused_user_ids([user_id, other]) == set()
+        with pytest.raises(NotFoundError, match="no user with id 999"):
+            await tx.users.set_trading_paused(999, True)
+        with pytest.raises(NotFoundError, match="no user with id 999"):
+            await tx.users.is_trading_paused(999)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import UniqueConstraint
 
@@ -56,6 +56,30 @@ class PositionStatus(StrEnum):
     CLOSED = "closed"
 
 
+class ExecutionStatus(StrEnum):
+    """Where one (signal, user, target) of a fan-out stands."""
+
+    PLANNED = "planned"
+    """Claimed with its order plan; nothing sent to the venue yet."""
+    PLACING = "placing"
+    """Orders are being sent: after a crash, look each up by its client order id before sending it again."""
+    PLACED = "placed"
+    """The venue acknowledged the entry; it has not filled yet."""
+    FILLED = "filled"
+    """The entry filled and a position is open."""
+    SKIPPED = "skipped"
+    """A gate refused the user; ``reason_code`` says which."""
+    FAILED = "failed"
+    """The venue refused or an error stopped it; ``reason`` says what."""
+    CLOSED = "closed"
+    """The position it opened has closed."""
+
+    @property
+    def is_unfinished(self) -> bool:
+        """Interrupted work that a restart must resume."""
+        return self in (ExecutionStatus.PLANNED, ExecutionStatus.PLACING)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -78,6 +102,8 @@ class UserRow(Base):
     referred_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     last_seen_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The user's own pause: no new entries, open positions still managed. Not part of the ``User`` model yet.
+    trading_paused: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CredentialRow(Base):
@@ -281,4 +307,83 @@ class PaperVenueRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class UserTargetRow(Base):
+    """The targets a user trades on; a signal is sized and placed separately on each enabled one."""
+
+    __tablename__ = "user_targets"
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    exchange: Mapped[Exchange] = mapped_column(StrEnumType(Exchange, 32), primary_key=True)
+    environment: Mapped[Environment] = mapped_column(StrEnumType(Environment, 16), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    live_opt_in_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExecutionRow(Base):
+    """One (signal, user, target) of a fan-out. The unique key is what makes a resumed fan-out find its work."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        UniqueConstraint("signal_id", "user_id", "exchange", "environment", name="uq_executions_key"),
+        Index("ix_executions_user_id_created_at", "user_id", "created_at"),
+        NO_ID_REUSE,
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    signal_id: Mapped[int] = mapped_column(Id, ForeignKey("signals.id"))
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    exchange: Mapped[Exchange] = mapped_column(StrEnumType(Exchange, 32))
+    environment: Mapped[Environment] = mapped_column(StrEnumType(Environment, 16))
+    status: Mapped[ExecutionStatus] = mapped_column(StrEnumType(ExecutionStatus, 16), index=True)
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    position_id: Mapped[int | None] = mapped_column(Id, ForeignKey("positions.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SystemFlagRow(Base):
+    """Platform-wide switches such as the global trading pause."""
+
+    __tablename__ = "system_flags"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SignalSourceRow(Base):
+    """A configured source of signals. The webhook secret arrives already encrypted."""
+
+    __tablename__ = "signal_sources"
+    __table_args__ = (UniqueConstraint("kind", "ref"), NO_ID_REUSE)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[SourceKind] = mapped_column(StrEnumType(SourceKind, 16))
+    ref: Mapped[str] = mapped_column(String(128))
+    strategy: Mapped[str | None] = mapped_column(String(64))
+    secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    max_lag_s: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class CustomParserRow(Base):
+    """An admin-defined parser: ``spec`` is ``CustomParserSpec.to_dict()``, kept as given."""
+
+    __tablename__ = "custom_parsers"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    # SET NULL: an admin's account may go, the parser they wrote stays.
+    created_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)

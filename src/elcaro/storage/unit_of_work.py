@@ -8,13 +8,18 @@ from elcaro.storage.repositories import (
     AuditRepository,
     CandlesRepository,
     CredentialsRepository,
+    CustomParsersRepository,
+    ExecutionsRepository,
     OrdersRepository,
     PaperVenuesRepository,
     PositionsRepository,
     SettingsRepository,
+    SignalSourcesRepository,
     SignalsRepository,
+    SystemFlagsRepository,
     TradesRepository,
     UsersRepository,
+    UserTargetsRepository,
 )
 
 
@@ -32,3 +37,8 @@ class UnitOfWork:
         self.trades = TradesRepository(session)
         self.candles = CandlesRepository(session)
         self.paper_venues = PaperVenuesRepository(session)
+        self.executions = ExecutionsRepository(session)
+        self.user_targets = UserTargetsRepository(session)
+        self.system_flags = SystemFlagsRepository(session)
+        self.signal_sources = SignalSourcesRepository(session)
+        self.custom_parsers = CustomParsersRepository(session)

@@ -1,4 +1,4 @@
-"""INSERT … ON CONFLICT DO UPDATE on both backends: one atomic statement, so concurrent saves cannot collide."""
+"""INSERT … ON CONFLICT on both backends: one atomic statement, so concurrent writers of one key cannot collide."""
 
 from __future__ import annotations
 
@@ -28,11 +28,8 @@ def upsert(
     unless a new non-null value is given.
     """
     table: Table = model.__table__  # type: ignore[assignment]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # On the mapped class, so that ``.returning(model)`` yields ORM objects; populate_existing refreshes
-    # an object this session loaded before the update.
     rows = [values] if isinstance(values, Mapping) else values
-    statement = insert(model).values(list(rows)).execution_options(populate_existing=True)
+    statement = _insert(session, model, rows)
     excluded = statement.excluded
     changes = {
         name: func.coalesce(excluded[name], table.c[name]) if name in keep_if_null else excluded[name]
@@ -40,3 +37,23 @@ def upsert(
         if name not in key and name not in keep
     }
     return statement.on_conflict_do_update(index_elements=list(key), set_=changes)
+
+
+def insert_if_absent(
+    session: AsyncSession, model: type[Base], values: Mapping[str, Any], *, key: Collection[str]
+) -> postgresql.Insert | sqlite.Insert:
+    """Insert ``values`` unless a row with the same ``key`` exists; ``.returning(model)`` then yields nothing.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction: if that one
+    commits, this statement inserts nothing, and a following SELECT (READ COMMITTED) sees its row.
+    """
+    return _insert(session, model, [values]).on_conflict_do_nothing(index_elements=list(key))
+
+
+def _insert(
+    session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]
+) -> postgresql.Insert | sqlite.Insert:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # On the mapped class, so that ``.returning(model)`` yields ORM objects; populate_existing refreshes
+    # an object this session loaded before the statement.
+    return insert(model).values(list(rows)).execution_options(populate_existing=True)

@@ -93,6 +93,16 @@ class OrdersRepository:
             query = query.where(OrderRow.exchange == target.exchange, OrderRow.environment == target.environment)
         return [_order(row) for row in await self._session.scalars(query)]
 
+    async def open_symbols(self, user_id: int, target: Target) -> set[str]:
+        """Symbols with an order of any kind (entry, stop, target) not yet done on ``target``."""
+        query = select(OrderRow.symbol).where(
+            OrderRow.user_id == user_id,
+            OrderRow.status.not_in(_TERMINAL),
+            OrderRow.exchange == target.exchange,
+            OrderRow.environment == target.environment,
+        )
+        return set(await self._session.scalars(query))
+
 
 def _order(row: OrderRow) -> Order:
     return Order(

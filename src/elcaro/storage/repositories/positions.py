@@ -6,7 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elcaro.models.errors import ConflictError, NotFoundError
@@ -83,6 +83,23 @@ class PositionsRepository:
         if target is not None:
             query = query.where(PositionRow.exchange == target.exchange, PositionRow.environment == target.environment)
         return [_position(row) for row in await self._session.scalars(query)]
+
+    async def count_open(self, user_id: int, target: Target | None = None) -> int:
+        """Open positions of the user, on one target or on all."""
+        query = select(func.count()).where(PositionRow.user_id == user_id, PositionRow.status == PositionStatus.OPEN)
+        if target is not None:
+            query = query.where(PositionRow.exchange == target.exchange, PositionRow.environment == target.environment)
+        return await self._session.scalar(query) or 0
+
+    async def open_symbols(self, user_id: int, target: Target) -> set[str]:
+        """Symbols the user holds an open position in on ``target``."""
+        query = select(PositionRow.symbol).where(
+            PositionRow.user_id == user_id,
+            PositionRow.status == PositionStatus.OPEN,
+            PositionRow.exchange == target.exchange,
+            PositionRow.environment == target.environment,
+        )
+        return set(await self._session.scalars(query))
 
     async def get_state(self, position_id: int) -> dict[str, Any]:
         state = await self._session.scalar(select(PositionRow.state).where(PositionRow.id == position_id))

@@ -111,6 +111,24 @@ class SignalsRepository:
         if (await self._session.execute(statement)).scalar_one_or_none() is None:
             raise NotFoundError(f"no signal with id {signal_id}")
 
+    async def latest_open_for(self, source: SignalSource, symbol: str, since: int) -> SignalRecord | None:
+        """The newest accepted signal of ``source`` for ``symbol`` received at or after ``since``: what a
+        cancel post ("Cancel #ETH/USDT") withdraws. Cancelled, duplicate and rejected posts never qualify."""
+        query = (
+            select(SignalRow)
+            .where(
+                SignalRow.source_kind == source.kind,
+                SignalRow.source_ref == source.ref,
+                SignalRow.symbol == symbol,
+                SignalRow.status == SignalStatus.ACCEPTED,
+                SignalRow.received_at >= since,
+            )
+            .order_by(SignalRow.received_at.desc(), SignalRow.id.desc())
+            .limit(1)
+        )
+        row = await self._session.scalar(query)
+        return None if row is None else _record(row)
+
     async def list_recent(self, limit: int = 50) -> list[SignalRecord]:
         """Newest first."""
         query = select(SignalRow).order_by(SignalRow.received_at.desc(), SignalRow.id.desc()).limit(limit)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from elcaro.models.decimals import ZERO
 from elcaro.models.target import Target
 from elcaro.models.trade import Trade
 from elcaro.storage.errors import translate_integrity_errors
@@ -70,6 +72,27 @@ class TradesRepository:
         if strategy is not None:
             query = query.where(TradeRow.strategy == strategy)
         return [_trade(row) for row in await self._session.scalars(query)]
+
+    async def last_close(self, user_id: int, target: Target, symbol: str) -> int | None:
+        """When the user's last trade on ``symbol`` at ``target`` closed (for the cool-down); None if never."""
+        query = select(func.max(TradeRow.closed_at)).where(
+            TradeRow.user_id == user_id,
+            TradeRow.exchange == target.exchange,
+            TradeRow.environment == target.environment,
+            TradeRow.symbol == symbol,
+        )
+        return await self._session.scalar(query)
+
+    async def realized_since(self, user_id: int, since: int, *, target: Target | None = None) -> Decimal:
+        """Net PnL (after fees and funding) of the trades closed at or after ``since``; negative is a loss.
+
+        Summed in Python with ``Trade.net_pnl``: exact on SQLite, where amounts are text, and the
+        same arithmetic the trade log shows.
+        """
+        query = select(TradeRow).where(TradeRow.user_id == user_id, TradeRow.closed_at >= since)
+        if target is not None:
+            query = query.where(TradeRow.exchange == target.exchange, TradeRow.environment == target.environment)
+        return sum((_trade(row).net_pnl for row in await self._session.scalars(query)), ZERO)
 
 
 def _trade(row: TradeRow) -> Trade:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from elcaro.models.enums import ApprovalState, Role
 from elcaro.models.errors import NotFoundError
 from elcaro.models.user import TelegramProfile, User
+from elcaro.storage.batches import id_batches
 from elcaro.storage.errors import translate_integrity_errors
 from elcaro.storage.orm import UserRow
 
@@ -111,6 +113,26 @@ class UsersRepository:
         if row is None:
             raise NotFoundError(f"no user with id {user_id}")
         return _user(row)
+
+    async def set_trading_paused(self, user_id: int, paused: bool) -> None:
+        """The user's own pause: no new entries while it is on; open positions are still managed."""
+        statement = update(UserRow).where(UserRow.id == user_id).values(trading_paused=paused).returning(UserRow.id)
+        if (await self._session.execute(statement)).scalar_one_or_none() is None:
+            raise NotFoundError(f"no user with id {user_id}")
+
+    async def is_trading_paused(self, user_id: int) -> bool:
+        paused = await self._session.scalar(select(UserRow.trading_paused).where(UserRow.id == user_id))
+        if paused is None:
+            raise NotFoundError(f"no user with id {user_id}")
+        return paused
+
+    async def paused_user_ids(self, user_ids: Iterable[int]) -> set[int]:
+        """Those of ``user_ids`` who paused their trading: one query for a whole fan-out."""
+        paused: set[int] = set()
+        for batch in id_batches(user_ids):
+            query = select(UserRow.id).where(UserRow.id.in_(batch), UserRow.trading_paused.is_(True))
+            paused.update(await self._session.scalars(query))
+        return paused
 
     async def _one(self, condition: Any) -> User | None:
         row = await self._session.scalar(select(UserRow).where(condition))
