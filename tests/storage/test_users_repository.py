@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from storage_builders import T0, add_user
 
@@ -112,7 +114,7 @@ async def test_trading_pause(database: Database, user_id: int) -> None:
     async with database.transaction() as tx:
         assert await tx.users.is_trading_paused(user_id)
         assert not await tx.users.is_trading_paused(other)
-        assert await tx.users.get(user_id) == before  # nothing else changed
+        assert await tx.users.get(user_id) == replace(before, trading_paused=True)  # nothing else changed
         assert await tx.users.paused_user_ids([user_id, other, 999]) == {user_id}
         assert await tx.users.paused_user_ids([]) == set()
         await tx.users.set_trading_paused(user_id, False)

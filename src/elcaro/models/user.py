@@ -29,6 +29,8 @@ class User:
     referred_by: int | None
     created_at: int
     last_seen_at: int | None
+    trading_paused: bool = False
+    """The user's own pause: no new entries; open positions are still managed."""
 
     @property
     def is_admin(self) -> bool:

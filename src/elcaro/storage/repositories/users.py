@@ -155,4 +155,5 @@ def _user(row: UserRow) -> User:
         referred_by=row.referred_by,
         created_at=row.created_at,
         last_seen_at=row.last_seen_at,
+        trading_paused=row.trading_paused,
     )
