@@ -57,7 +57,7 @@ def test_operator_flow(empty_database_url: str, tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "no user with id 999" in unknown.stderr
     assert "Traceback" not in unknown.stderr + duplicate.stderr
 
-    assert "credentials re-encrypted" in elcaro(env, "rotate-key").stdout
+    assert "secrets re-encrypted" in elcaro(env, "rotate-key").stdout
     backup = tmp_path / "backup.db"
     assert "backup written" in elcaro(env, "db", "backup", str(backup)).stdout
     elcaro(env, "user", "add", "999999")

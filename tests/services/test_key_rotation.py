@@ -5,10 +5,11 @@ import pytest
 
 from elcaro.core.config import load_settings
 from elcaro.core.secrets import Keyring, generate_key, key_source
-from elcaro.models import Environment, Exchange, ExchangeKeys, Secret, Target, TelegramProfile
+from elcaro.models import Environment, Exchange, ExchangeKeys, Secret, SourceKind, Target, TelegramProfile
 from elcaro.models.errors import ConfigError, SecretError
 from elcaro.services.credentials import CredentialService
 from elcaro.services.secrets import rotate_master_key
+from elcaro.services.signal_sources import SignalSourcesService, webhook_secret_context
 from elcaro.services.users import UserService
 from elcaro.storage import Database
 
@@ -32,11 +33,12 @@ async def test_rotation_with_a_key_file(database: Database, tmp_path: Path) -> N
     key_file = tmp_path / "master.key"
     old_keys, _ = key_source(None, key_file)
     user_id, stored = await store_keys(database, Keyring(old_keys))
+    webhook = await SignalSourcesService(database, Keyring(old_keys)).add_webhook("tv", strategy="tv_breakout")
 
     settings = load_settings(database_url=database.url, data_dir=tmp_path, master_key_file=key_file)
     result = await rotate_master_key(settings)
 
-    assert result.reencrypted == len(TARGETS) and result.key_file_updated
+    assert result.reencrypted == len(TARGETS) + 1 and result.key_file_updated  # the webhook secret too
     new_keys, _ = key_source(None, key_file)
     assert len(new_keys) == 1 and new_keys != old_keys
     fresh = CredentialService(database, Keyring(new_keys))
@@ -45,7 +47,11 @@ async def test_rotation_with_a_key_file(database: Database, tmp_path: Path) -> N
     with pytest.raises(SecretError, match="does not have"):
         await CredentialService(database, Keyring(old_keys)).keys_for(user_id, TARGETS[0])
     async with database.transaction() as tx:
-        assert (await tx.audit.list(subject="master_key"))[0].details["credentials"] == len(TARGETS)
+        assert (await tx.audit.list(subject="master_key"))[0].details["secrets"] == len(TARGETS) + 1
+        stored_source = await tx.signal_sources.get(SourceKind.WEBHOOK, "tv")
+    assert stored_source is not None and stored_source.secret_enc is not None
+    context = webhook_secret_context("tv")
+    assert Keyring(new_keys).decrypt(stored_source.secret_enc, context=context) == webhook.secret.reveal()
 
 
 async def test_rotation_with_environment_keys(database: Database, tmp_path: Path) -> None:

@@ -169,7 +169,7 @@ def rotate_key() -> None:
 
     result = _run(rotate_master_key(_settings()))
     where = "key file updated" if result.key_file_updated else "you may now remove the old key from ELCARO_MASTER_KEY"
-    typer.echo(f"{result.reencrypted} credentials re-encrypted under key {result.primary_key_id}; {where}")
+    typer.echo(f"{result.reencrypted} secrets re-encrypted under key {result.primary_key_id}; {where}")
 
 
 @db_app.command("upgrade")
@@ -296,3 +296,150 @@ def data_health(exchange: ExchangeOpt, symbol: SymbolOpt, timeframe: TimeframeOp
     typer.echo(health.summary())
     for gap in health.gaps[:20]:
         typer.echo(f"  gap of {gap.count} from {gap.start} to {gap.end}")
+
+
+# --- signal: try formats, feed the running platform, configure sources -----------------------------
+
+signal_app = typer.Typer(
+    help="Signals: try formats, send posts to the running platform, sources.", no_args_is_help=True
+)
+app.add_typer(signal_app, name="signal")
+
+# Telegram channel ids are negative numbers, and posts may start with a dash: neither is an option.
+_TAKES_DASHES = {"ignore_unknown_options": True}
+PostArg = Annotated[str, typer.Argument(help="The post's text; - reads it from standard input.")]
+
+
+def _post_text(text: str) -> str:
+    return sys.stdin.read() if text == "-" else text
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # Piped output (a script, a test) gets full width rather than rich's 80-column default.
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+
+
+def _print_sources(sources: list[Any]) -> None:
+    from rich.table import Table
+
+    from elcaro.core.clock import to_datetime
+
+    table = Table("kind", "source", "strategy", "max lag (s)", "enabled", "secret", "created (UTC)")
+    for s in sources:
+        table.add_row(
+            str(s.source.kind),
+            s.source.ref,
+            s.strategy or "(the format's)",
+            "" if s.max_lag_s is None else str(s.max_lag_s),
+            "yes" if s.enabled else "no",
+            "set" if s.has_secret else "",
+            to_datetime(s.created_at).strftime("%Y-%m-%d %H:%M"),
+        )
+    _console().print(table)
+
+
+@signal_app.command("parse", context_settings=_TAKES_DASHES)
+def signal_parse(text: PostArg) -> None:
+    """Show what the built-in formats read in a post (nothing is stored)."""
+    from elcaro.services.signal_ingest import parse_post
+
+    result = parse_post(_post_text(text))
+    lines = [("outcome", str(result.outcome))]
+    if result.parser:
+        lines.append(("parser", result.parser))
+    if result.reason:
+        lines.append(("reason", f"{result.field}: {result.reason}" if result.field else result.reason))
+    if result.cancel is not None:
+        lines.append(("symbol", result.cancel.symbol))
+    signal = result.signal
+    if signal is not None:
+        shares = signal.entry.shares
+        prices = [f"{price} ({shares[i]:%})" if shares else str(price) for i, price in enumerate(signal.entry.prices)]
+        entry = " ".join([str(signal.entry.kind), *prices])
+        targets = ", ".join(
+            f"{tp.price}" + (f" ({tp.share:%})" if tp.share is not None else "") for tp in signal.take_profits
+        )
+        lines += [
+            ("strategy", signal.strategy),
+            ("symbol", signal.symbol),
+            ("side", str(signal.side)),
+            ("entry", entry),
+            ("take profits", targets or "-"),
+            ("stop loss", str(signal.stop_loss or "-")),
+            ("leverage", str(signal.leverage or "-")),
+            ("timeframe", signal.timeframe or "-"),
+        ]
+        if signal.quality:
+            lines.append(("quality", signal.quality))
+        if signal.score is not None:
+            lines.append(("score", str(signal.score)))
+    for name, value in lines:
+        typer.echo(f"{name + ':':14}{value}")
+
+
+@signal_app.command("send", context_settings=_TAKES_DASHES)
+def signal_send(text: PostArg) -> None:
+    """Drop a post into the inbox of the configured data dir; a running platform reads it within a second."""
+    from elcaro.models.errors import ElcaroError
+    from elcaro.services.signal_inbox import drop_post, inbox_directory
+
+    directory = inbox_directory(_settings().data_dir)
+    try:
+        path = drop_post(directory, _post_text(text))
+    except ElcaroError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"queued {path}; the result goes to {directory / 'done'} or {directory / 'rejected'}")
+
+
+@signal_app.command("sources")
+def signal_sources() -> None:
+    """List the configured signal sources."""
+    _print_sources(_with_platform(lambda p: p.signal_sources.list_sources()))
+
+
+@signal_app.command("add-webhook")
+def signal_add_webhook(
+    name: Annotated[str, typer.Argument(help="Source name, the last part of the webhook URL.")],
+    strategy: Annotated[str, typer.Option(help="The strategy every alert of this source must name.")],
+    max_lag: Annotated[int, typer.Option(help="Seconds after which an alert is too old to act on.")] = 60,
+) -> None:
+    """Add a webhook source; prints its secret, which is shown this once only."""
+    created = _with_platform(lambda p: p.signal_sources.add_webhook(name, strategy=strategy, max_lag_s=max_lag))
+    _print_sources([created.source])
+    typer.echo(f"secret: {created.secret.reveal()}")
+    typer.echo('Put it in the alert\'s JSON as "secret"; it is stored encrypted and cannot be shown again.')
+
+
+@signal_app.command("add-channel", context_settings=_TAKES_DASHES)
+def signal_add_channel(
+    channel_id: Annotated[str, typer.Argument(help="The channel's numeric Telegram id, e.g. -1001234567890.")],
+    strategy: Annotated[
+        str | None, typer.Option(help="File every post under this strategy (default: the format's own).")
+    ] = None,
+) -> None:
+    """Accept signals posted in a Telegram channel."""
+    _print_sources([_with_platform(lambda p: p.signal_sources.add_channel(channel_id, strategy=strategy))])
+
+
+@signal_app.command("recent")
+def signal_recent(limit: Annotated[int, typer.Option(min=1, max=1000)] = 20) -> None:
+    """The newest stored posts and what became of each."""
+    from rich.table import Table
+
+    from elcaro.core.clock import to_datetime
+
+    table = Table("id", "received (UTC)", "source", "status", "strategy", "symbol", "side", "reason")
+    for s in _with_platform(lambda p: p.signal_sources.recent_signals(limit)):
+        table.add_row(
+            str(s.id),
+            to_datetime(s.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+            str(s.source),
+            s.status,
+            s.strategy or "",
+            s.symbol or "",
+            s.side or "",
+            s.reason or "",
+        )
+    _console().print(table)

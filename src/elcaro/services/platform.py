@@ -14,6 +14,7 @@ from elcaro.core.config import Settings
 from elcaro.core.secrets import Keyring, key_source
 from elcaro.services.credentials import CredentialService
 from elcaro.services.market_data import MarketDataService
+from elcaro.services.signal_sources import SignalSourcesService
 from elcaro.services.users import UserService
 from elcaro.storage import Database
 
@@ -26,9 +27,11 @@ def open_database(settings: Settings) -> Database:
 class Platform:
     settings: Settings
     database: Database
+    keyring: Keyring
     users: UserService
     credentials: CredentialService
     market_data: MarketDataService
+    signal_sources: SignalSourcesService
 
     @classmethod
     @asynccontextmanager
@@ -39,12 +42,15 @@ class Platform:
         database = open_database(settings)
         try:
             await database.require_current_schema()
+            keyring = Keyring(keys)
             yield cls(
                 settings=settings,
                 database=database,
+                keyring=keyring,
                 users=UserService(database, settings.admin_telegram_ids),
-                credentials=CredentialService(database, Keyring(keys)),
+                credentials=CredentialService(database, keyring),
                 market_data=MarketDataService(database),
+                signal_sources=SignalSourcesService(database, keyring),
             )
         finally:
             await database.close()

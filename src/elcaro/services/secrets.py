@@ -12,6 +12,7 @@ from elcaro.models import AuditEntry
 from elcaro.models.errors import ConfigError
 from elcaro.services.credentials import SECRET_FIELDS, secret_context
 from elcaro.services.platform import open_database
+from elcaro.services.signal_sources import reencrypt_webhook_secrets
 from elcaro.storage import Database
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ async def rotate_master_key(settings: Settings) -> RotationResult:
         await database.close()
     if key_file is not None:
         key_file.write(keys[:1])
-    log.info("master key rotated to %s; %s credentials re-encrypted", keyring.primary_id, reencrypted)
+    log.info("master key rotated to %s; %s secrets re-encrypted", keyring.primary_id, reencrypted)
     return RotationResult(keyring.primary_id, reencrypted, key_file is not None)
 
 
@@ -71,12 +72,13 @@ async def _reencrypt_all(database: Database, keyring: Keyring) -> int:
             if new != old:
                 await tx.credentials.set_encrypted(stored.id, **new)
                 changed += 1
+        changed += await reencrypt_webhook_secrets(tx, keyring)
         await tx.audit.add(
             AuditEntry(
                 action="secrets.rotate",
                 actor_user_id=None,
                 subject="master_key",
-                details={"primary_key_id": keyring.primary_id, "credentials": changed},
+                details={"primary_key_id": keyring.primary_id, "secrets": changed},
                 at=now_ms(),
             )
         )
