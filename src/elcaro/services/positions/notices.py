@@ -1,0 +1,102 @@
+"""What a managed position's step tells its owner, as ``TradingEvent``s.
+
+Figures travel as exact decimal strings (plain notation, never ``1E+1``, no trailing zeros) for the interfaces to
+format in the user's language. A target order filling is TAKE_PROFIT (with the target's number); a
+partial take-profit step closing at market is PARTIAL_TAKE_PROFIT; the first move of the stop to
+break-even is BREAK_EVEN and a trailing move is STOP_MOVED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from elcaro.models import ExitReason, Fill, Target, Trade
+from elcaro.models.events import EventKind, TradingEvent
+from elcaro.services.positions.record import Ledger
+from elcaro.services.positions.routing import add_kind, target_number
+from elcaro.trading import Event, LegKind, PositionState, SetStop, Step
+
+
+def figure(value: Decimal) -> str:
+    """Exact, without the trailing zeros the arithmetic leaves (``258.17987``, not ``258.17987000``)."""
+    return format(value.normalize(), "f")
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose position it is, stamped on every event about it."""
+
+    position_id: int
+    user_id: int
+    target: Target
+    signal_id: int | None
+
+    def event(self, kind: EventKind, at: int, symbol: str, data: dict[str, str]) -> TradingEvent:
+        return TradingEvent(
+            kind=kind,
+            at=at,
+            user_id=self.user_id,
+            target=self.target,
+            symbol=symbol,
+            signal_id=self.signal_id,
+            position_id=self.position_id,
+            data=data,
+        )
+
+
+def step_notices(
+    owner: Owner, before: PositionState, event: Event, result: Step, trades: list[Trade], ledger: Ledger, at: int
+) -> list[TradingEvent]:
+    """``trades`` are ``result.exits`` as recorded; ``ledger`` is the position's running total after them."""
+    state = result.state
+    symbol = state.instrument.symbol
+    notices: list[TradingEvent] = []
+    if isinstance(event, Fill) and event.side is before.side.entry_side and not before.is_closed:
+        kind = (
+            EventKind.DCA_FILLED if add_kind(before, event.client_order_id) is LegKind.DCA else EventKind.ENTRY_FILLED
+        )
+        data = {"price": figure(event.price), "qty": figure(event.qty), "entry_price": figure(state.entry_price)}
+        notices.append(owner.event(kind, at, symbol, data | {"position_qty": figure(state.qty)}))
+    for trade in trades:
+        number = target_number(before, event.client_order_id) if isinstance(event, Fill) else None
+        if number is not None:
+            notices.append(owner.event(EventKind.TAKE_PROFIT, at, symbol, _part(trade) | {"target": str(number)}))
+        elif trade.exit_reason is ExitReason.TAKE_PROFIT:
+            notices.append(owner.event(EventKind.PARTIAL_TAKE_PROFIT, at, symbol, _part(trade)))
+    previous = before.stop
+    for action in result.actions:
+        if not isinstance(action, SetStop) or action.kind is ExitReason.STOP_LOSS:
+            continue
+        kind = EventKind.BREAK_EVEN if action.kind is ExitReason.BREAK_EVEN else EventKind.STOP_MOVED
+        data = {"stop": figure(action.price), "previous_stop": figure(previous), "stop_kind": action.kind.value}
+        notices.append(owner.event(kind, at, symbol, data))
+        previous = action.price
+    if state.is_closed and not before.is_closed:
+        notices.append(_closed(owner, state, trades, ledger, at))
+    return notices
+
+
+def _closed(owner: Owner, state: PositionState, trades: list[Trade], ledger: Ledger, at: int) -> TradingEvent:
+    reason = state.exit_reason or ExitReason.EXTERNAL
+    data = {
+        "exit_reason": reason.value,
+        "realized_pnl": figure(ledger.realized_pnl),
+        "fees": figure(ledger.fees),
+        "qty": figure(state.peak_qty),
+        "entry_price": figure(state.entry_price),
+    }
+    if trades:
+        data["exit_price"] = figure(trades[-1].exit_price)
+    return owner.event(EventKind.POSITION_CLOSED, at, state.instrument.symbol, data)
+
+
+def _part(trade: Trade) -> dict[str, str]:
+    return {
+        "qty": figure(trade.qty),
+        "price": figure(trade.exit_price),
+        "entry_price": figure(trade.entry_price),
+        "pnl": figure(trade.net_pnl),
+        "fees": figure(trade.fees),
+        "exit_reason": trade.exit_reason.value,
+    }

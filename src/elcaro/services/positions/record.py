@@ -1,0 +1,91 @@
+"""What ``positions.state`` holds for a tracked position, and how it reads back.
+
+The JSON is ``encode(PositionState)`` — exactly what the fan-out stores when it opens a position —
+plus one key, ``monitor``, that only the position monitor writes:
+
+- the venue fills already applied, so a fill seen twice (by stream and by poll, or again after a
+  restart) counts once;
+- the actions decided but not yet confirmed on the venue, so a crash between deciding and doing is
+  finished on restart (their client ids let the venue recognise what already arrived);
+- the running realised PnL and fees of the parts closed so far.
+
+``decode`` reads only a dataclass's own fields, so the state decodes the same with or without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from elcaro.core.codec import decode, encode
+from elcaro.models import ZERO, Fill, Trade
+from elcaro.models.errors import ValidationError
+from elcaro.trading import Action, AmendOrder, CancelOrder, ClosePosition, PlaceOrder, PositionState, SetStop
+
+MONITOR_KEY = "monitor"
+
+_ACTION_TYPES: Mapping[str, type[Any]] = {
+    "set_stop": SetStop,
+    "place_order": PlaceOrder,
+    "amend_order": AmendOrder,
+    "cancel_order": CancelOrder,
+    "close_position": ClosePosition,
+}
+_ACTION_NAMES = {kind: name for name, kind in _ACTION_TYPES.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    fills: tuple[str, ...] = ()
+    """Trade ids of the venue fills applied, oldest first."""
+    fills_since: int | None = None
+    """Venue time of the newest fill applied: where the next look-up of fills starts."""
+    realized_pnl: Decimal = ZERO
+    """Net of fees and funding, over the parts closed so far."""
+    fees: Decimal = ZERO
+
+    def after(self, fill: Fill | None, trades: Iterable[Trade]) -> Ledger:
+        closed = list(trades)
+        ledger = replace(
+            self,
+            realized_pnl=self.realized_pnl + sum((trade.net_pnl for trade in closed), ZERO),
+            fees=self.fees + sum((trade.fees for trade in closed), ZERO),
+        )
+        if fill is None:
+            return ledger
+        since = fill.timestamp if self.fills_since is None else max(self.fills_since, fill.timestamp)
+        return replace(ledger, fills=(*self.fills, fill.trade_id), fills_since=since)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    state: PositionState
+    ledger: Ledger = field(default_factory=Ledger)
+    pending: tuple[Action, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        monitor = encode(self.ledger) | {"pending": [_encode_action(action) for action in self.pending]}
+        return {**encode(self.state), MONITOR_KEY: monitor}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Stored:
+        state = decode(PositionState, dict(data))
+        monitor = data.get(MONITOR_KEY)
+        if monitor is None:  # as the fan-out stored it: nothing applied yet
+            return cls(state)
+        pending = tuple(_decode_action(item) for item in monitor.get("pending", ()))
+        return cls(state, decode(Ledger, monitor), pending)
+
+
+def _encode_action(action: Action) -> dict[str, Any]:
+    return {"type": _ACTION_NAMES[type(action)], **encode(action)}
+
+
+def _decode_action(data: Mapping[str, Any]) -> Action:
+    kind = _ACTION_TYPES.get(data.get("type", ""))
+    if kind is None:
+        raise ValidationError(f"unknown pending action {data.get('type')!r}", field="state")
+    action: Action = decode(kind, dict(data))
+    return action
