@@ -15,6 +15,7 @@ from elcaro.core.secrets import Keyring, key_source
 from elcaro.services.credentials import CredentialService
 from elcaro.services.market_data import MarketDataService
 from elcaro.services.signal_sources import SignalSourcesService
+from elcaro.services.trading_preferences import TradingPreferencesService
 from elcaro.services.users import UserService
 from elcaro.storage import Database
 
@@ -32,6 +33,7 @@ class Platform:
     credentials: CredentialService
     market_data: MarketDataService
     signal_sources: SignalSourcesService
+    preferences: TradingPreferencesService
 
     @classmethod
     @asynccontextmanager
@@ -51,6 +53,7 @@ class Platform:
                 credentials=CredentialService(database, keyring),
                 market_data=MarketDataService(database),
                 signal_sources=SignalSourcesService(database, keyring),
+                preferences=TradingPreferencesService(database),
             )
         finally:
             await database.close()
