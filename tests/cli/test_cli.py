@@ -79,6 +79,20 @@ def test_candle_import_and_health(empty_database_url: str, tmp_path: Path) -> No
     assert "40 missing in 5 gaps" in health and "gap of 33" in health
 
 
+@pytest.mark.db
+def test_trading_preferences_from_the_command_line(empty_database_url: str, tmp_path: Path) -> None:
+    env = environment(tmp_path, empty_database_url)
+    elcaro(env, "db", "upgrade")
+    elcaro(env, "user", "add", "1001", "--approve")
+    assert "yes" in elcaro(env, "user", "accept-terms", "tg:1001").stdout
+    assert "bybit:paper enabled" in elcaro(env, "user", "target", "tg:1001", "bybit:paper").stdout
+    assert "bybit:live enabled\n" in elcaro(env, "user", "target", "tg:1001", "bybit:live").stdout  # no opt-in
+    stored = elcaro(env, "user", "set", "tg:1001", "--strategy", "cornix", "enabled=true", "risk_pct=0.1").stdout
+    assert json.loads(stored) == {"enabled": True, "risk_pct": "0.1"}
+    refused = elcaro(env, "user", "set", "tg:1001", "risk_pct=50", ok=False)
+    assert refused.returncode == 1 and "risk_pct must be between 0.01 and 10, got 50" in refused.stderr
+
+
 def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> None:
     result = elcaro(environment(tmp_path, ELCARO_LOG_LEVEL="LOUD"), "db", "upgrade", ok=False)
     assert result.returncode == 2

@@ -262,6 +262,83 @@ user_app.command("promote", help="Make a user an admin.")(_user_action("promote"
 user_app.command("demote", help="Make an admin a plain user.")(_user_action("demote"))
 
 
+@user_app.command("accept-terms")
+def user_accept_terms(user: UserArg) -> None:
+    """Record the terms as accepted (for local paper demos; traders accept them in the bot)."""
+
+    async def go(platform: Platform) -> User:
+        found = await _resolve_user(platform, user)
+        return await platform.users.accept_terms(found.id)
+
+    _print_users([_with_platform(go)])
+
+
+@user_app.command("target")
+def user_target(
+    user: UserArg,
+    target: Annotated[str, typer.Argument(help="exchange:environment, e.g. bybit:paper or bybit:demo.")],
+    disable: Annotated[bool, typer.Option("--disable", help="Stop trading there.")] = False,
+    live_opt_in: Annotated[bool, typer.Option("--live-opt-in", help="Allow real money on a live target.")] = False,
+) -> None:
+    """Trade on a target (copy-trading fans signals out to every enabled target of a user)."""
+    from elcaro.models import Target
+
+    async def go(platform: Platform) -> list[Any]:
+        found = await _resolve_user(platform, user)
+        await platform.preferences.set_target(
+            found.id, Target.parse(target), enabled=not disable, live_opt_in=live_opt_in
+        )
+        return await platform.preferences.targets(found.id)
+
+    for item in _with_platform(go):
+        live = " (live opt-in)" if item.live_opt_in_at else ""
+        typer.echo(f"{item.target} {'enabled' if item.enabled else 'disabled'}{live}")
+
+
+@user_app.command("set")
+def user_set(
+    user: UserArg,
+    values: Annotated[list[str], typer.Argument(help="field=value pairs, e.g. enabled=true risk_pct=1.5.")],
+    strategy: Annotated[str | None, typer.Option(help="Strategy level (with --side: strategy × side).")] = None,
+    side: Annotated[str | None, typer.Option(help="long or short (needs --strategy).")] = None,
+    exchange: Annotated[str | None, typer.Option(help="Exchange level, e.g. bybit.")] = None,
+) -> None:
+    """Change trading settings at one level (global when no level option is given)."""
+    import json
+    from decimal import Decimal
+
+    from elcaro.models import Exchange, PositionSide, SettingsKey, SettingsScope
+    from elcaro.models.errors import ValidationError
+
+    changes: dict[str, Any] = {}
+    for pair in values:
+        name, sep, text = pair.partition("=")
+        if not sep:
+            raise _fail(f"expected field=value, got {pair!r}")
+        try:
+            changes[name] = json.loads(text, parse_float=Decimal)  # 0.1 stays exactly 0.1
+        except json.JSONDecodeError:
+            changes[name] = text  # a plain word, such as a direction or an order type
+
+    async def go(platform: Platform) -> dict[str, Any]:
+        found = await _resolve_user(platform, user)
+        try:
+            if strategy and side:
+                key = SettingsKey(SettingsScope.STRATEGY_SIDE, strategy=strategy, side=PositionSide(side))
+            elif strategy:
+                key = SettingsKey(SettingsScope.STRATEGY, strategy=strategy)
+            elif exchange:
+                key = SettingsKey(SettingsScope.EXCHANGE, exchange=Exchange(exchange))
+            else:
+                key = SettingsKey(SettingsScope.GLOBAL)
+        except ValueError as exc:
+            raise ValidationError(str(exc), field="level") from None
+        stored = await platform.preferences.update(found.id, key, changes)
+        return dict(stored.values)
+
+    typer.echo(json.dumps(_with_platform(go), sort_keys=True, default=str))
+
+
 @user_app.command("ban")
 def user_ban(user: UserArg, reason: Annotated[str, typer.Option(help="Why; kept in the audit log.")] = "") -> None:
     """Ban a user: no trading, no bot answers beyond a short notice."""
