@@ -2,10 +2,12 @@
 
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -127,3 +129,42 @@ def test_run_starts_and_stops_cleanly(tmp_path: Path) -> None:
     assert "stopped" in rest
     assert (tmp_path / "data" / "elcaro.db").exists()
     assert (tmp_path / "data" / "master.key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.slow
+def test_the_main_job_copies_a_signal_dropped_into_its_inbox(tmp_path: Path) -> None:
+    """The README walkthrough: run the platform, set up a paper trader, send a post, see the entry placed."""
+    env = environment(tmp_path, ELCARO_SIMULATOR_PORT="0")
+    process = subprocess.Popen([ELCARO, "run"], env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()  # type: ignore[union-attr]
+
+    def wait_for(text: str) -> str:
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"never logged {text!r}:\n" + "".join(seen))
+
+    try:
+        wait_for("running")
+        elcaro(env, "user", "add", "1001", "--username", "alice", "--approve")
+        elcaro(env, "user", "accept-terms", "tg:1001")
+        elcaro(env, "user", "target", "tg:1001", "bybit:paper")
+        elcaro(env, "user", "set", "tg:1001", "--strategy", "scryptomera", "enabled=true", "risk_pct=1")
+        elcaro(env, "signal", "send", "SCRIPTOMER LONG BTCUSDT @ 60000")
+        placed = wait_for("entry_placed")
+        assert "user 1 bybit:paper BTC/USDT:USDT" in placed
+        wait_for("1 filled")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0
+    assert list((tmp_path / "data" / "inbox" / "done").glob("*.txt"))
