@@ -22,6 +22,8 @@ _MIN_REGISTERED_LENGTH: Final = 8
 _known: set[str] = set()
 _known_lock = threading.Lock()
 _known_pattern: re.Pattern[str] | None = None
+_known_compiled = 0
+"""How many registered secrets ``_known_pattern`` covers; it is rebuilt lazily, at the next scrub."""
 
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
 _NAMED = re.compile(
@@ -36,14 +38,25 @@ _PUBLIC_HEX = re.compile(r"0x(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40})")
 
 
 def register_secret(value: str) -> None:
-    """Make ``value`` unprintable in every log line from now on."""
-    global _known_pattern  # noqa: PLW0603 - one process-wide registry, rebuilt on change
+    """Make ``value`` unprintable in every log line from now on.
+
+    Registration only records the value: the pattern is rebuilt at the next scrub, so opening a
+    thousand accounts costs one rebuild, not a thousand ever-longer ones.
+    """
     if len(value) < _MIN_REGISTERED_LENGTH or value in _known:
         return
     with _known_lock:
         _known.add(value)
-        ordered = sorted(_known, key=len, reverse=True)
-        _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def _registered_pattern() -> re.Pattern[str] | None:
+    global _known_pattern, _known_compiled  # noqa: PLW0603 - one process-wide registry
+    if _known_compiled != len(_known):
+        with _known_lock:
+            ordered = sorted(_known, key=len, reverse=True)
+            _known_pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
+            _known_compiled = len(ordered)
+    return _known_pattern
 
 
 def _mask_token(match: re.Match[str]) -> str:
@@ -53,7 +66,7 @@ def _mask_token(match: re.Match[str]) -> str:
 
 def scrub(text: str) -> str:
     """``text`` with every secret masked."""
-    pattern = _known_pattern
+    pattern = _registered_pattern()
     if pattern is not None:
         text = pattern.sub(MASK, text)
     text = _PEM.sub(MASK, text)

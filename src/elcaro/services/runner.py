@@ -41,7 +41,7 @@ async def run_platform(settings: Settings, stop: asyncio.Event) -> None:
         bus: EventBus[TradingEvent] = EventBus()
         access = ExchangeAccess(platform.credentials, exchange.paper)
         monitor = PositionMonitor(platform.database, access, bus)
-        copy = CopyTradingService(platform.database, access, bus)
+        copy = CopyTradingService(platform.database, access, bus, positions=monitor)
         notifications = Notifications(bus)
         inbox = inbox_directory(settings.data_dir)
         try:
