@@ -167,7 +167,6 @@ async def test_with_the_position_monitor_positions_are_handed_over_and_cancels_a
 
     records = await world.executions(signal.id)
     assert monitor.position_ids == {records[resting].position_id, records[entered].position_id}
-    await monitor.sync()  # what the running monitor does once woken by the hand-over: the market entry's fill
     assert await service.cancel(signal.id) == 2
     [withdrawn] = world.venue.engine.orders(world.account(resting))
     assert withdrawn.status is OrderStatus.CANCELED

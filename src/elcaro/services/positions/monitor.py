@@ -180,6 +180,12 @@ class PositionMonitor:
         """A signal was cancelled: withdraw its positions' entries that have not filled; returns how many positions."""
         count = 0
         for watcher in list(self._watchers.values()):
+            positions = watcher.signal_positions(signal_id)
+            if not positions:
+                continue
+            # Fills first: withdrawing from a state that has not seen an entry's fill would take the
+            # filled position for an empty one.
+            await watcher.sync()
             for position_id in watcher.signal_positions(signal_id):
                 await watcher.request(position_id, WithdrawEntries(self._clock()))
                 count += 1
