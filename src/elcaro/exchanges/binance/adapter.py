@@ -378,10 +378,7 @@ class BinanceAdapter(CcxtAdapter):
         instrument = await self._instrument(symbol)
         if trigger_price is not None:
             raise InvalidOrderError("binance cannot amend a conditional order", exchange="binance", code="no_amend")
-        if price is not None:
-            self._check_price(instrument, price, "price")
-        if qty is not None:
-            self._check_size(instrument, qty, price)
+        self._check_amendment(instrument, qty, price, None)
         current = await self.fetch_order(symbol, client_order_id)
         if current.type is not OrderType.LIMIT:
             raise InvalidOrderError(

@@ -325,11 +325,7 @@ class BybitAdapter(CcxtAdapter):
         trigger_price: Decimal | None = None,
     ) -> Order:
         instrument = await self._instrument(symbol)
-        for name, value in (("price", price), ("trigger_price", trigger_price)):
-            if value is not None:
-                self._check_price(instrument, value, name)
-        if qty is not None:
-            self._check_size(instrument, qty, price)
+        self._check_amendment(instrument, qty, price, trigger_price)
         params: dict[str, Any] = {
             "category": CATEGORY,
             "symbol": self._exchange.markets[symbol]["id"],

@@ -218,8 +218,15 @@ class CcxtAdapter(ABC):
         except ValidationError as exc:
             raise InvalidOrderError(exc.reason, exchange=self.venue, code="invalid_order") from None
 
-    def _check_size(self, instrument: Instrument, qty: Decimal, price: Decimal | None) -> None:
-        """Size rules for an amendment; its value is checked only when a new price comes with it."""
+    def _check_amendment(
+        self, instrument: Instrument, qty: Decimal | None, price: Decimal | None, trigger_price: Decimal | None
+    ) -> None:
+        """The rules an amendment must keep; a new size's value is checked only when a new price comes with it."""
+        for name, value in (("price", price), ("trigger_price", trigger_price)):
+            if value is not None:
+                self._check_price(instrument, value, name)
+        if qty is None:
+            return
         try:
             # reduce_only skips the minimum value, which needs a price the amendment may not carry.
             instrument.check_order(qty, price or instrument.tick_size, reduce_only=price is None)

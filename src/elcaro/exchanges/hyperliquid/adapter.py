@@ -367,11 +367,7 @@ class HyperliquidAdapter(CcxtAdapter):
     ) -> Order:
         """HyperLiquid modifies by restating the whole order: it is read first, then sent with the changes."""
         instrument = await self._instrument(symbol)
-        for name, value in (("price", price), ("trigger_price", trigger_price)):
-            if value is not None:
-                self._check_price(instrument, value, name)
-        if qty is not None:
-            self._check_size(instrument, qty, price)
+        self._check_amendment(instrument, qty, price, trigger_price)
         current = await self.fetch_order(symbol, client_order_id)
         if not current.is_open:
             raise InvalidOrderError(
