@@ -35,7 +35,8 @@ from elcaro.core.secrets import Keyring
 from elcaro.models import AuditEntry, Signal, SignalCancel, SignalSource, SourceKind
 from elcaro.models.errors import ConflictError, InvalidSignalError, NotFoundError, ValidationError
 from elcaro.models.events import EventKind, TradingEvent
-from elcaro.services.signal_sources import ParserCatalog, require_admin, webhook_secret_context
+from elcaro.services.signal_sources import ParserCatalog, webhook_secret_context
+from elcaro.services.users import require_admin
 from elcaro.signals import (
     Outcome,
     ParseResult,

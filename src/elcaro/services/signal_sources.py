@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from elcaro.core.clock import now_ms
 from elcaro.core.secrets import Keyring
 from elcaro.models import AuditEntry, Secret, SignalSource, SourceKind
-from elcaro.models.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from elcaro.models.errors import ConflictError, NotFoundError, ValidationError
+from elcaro.services.users import require_admin
 from elcaro.signals import CustomParserSpec, ParseResult, SignalParserRegistry, preview
 from elcaro.signals.webhook import DEFAULT_MAX_LAG_S, LONGEST_MAX_LAG_S
 from elcaro.storage import Database, SignalRecord, SignalSourceRecord, UnitOfWork
@@ -43,15 +44,6 @@ at once."""
 def webhook_secret_context(name: str) -> str:
     """Associated data of a webhook source's secret blob: it decrypts for that source only."""
     return f"signal_source:webhook:{name}"
-
-
-async def require_admin(tx: UnitOfWork, actor_id: int | None) -> None:
-    """``None`` is the operator at the machine (the CLI), who is trusted; a user must be an admin."""
-    if actor_id is None:
-        return
-    actor = await tx.users.get(actor_id)
-    if actor is None or not actor.is_admin or actor.banned:
-        raise PermissionDeniedError("only an admin can do this")
 
 
 class _Unchanged(Enum):

@@ -26,6 +26,15 @@ def normalise_language(code: str | None) -> str:
     return base if base in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
+async def require_admin(tx: UnitOfWork, actor_id: int | None) -> None:
+    """``None`` is the operator at the machine (the CLI), who is trusted; a user must be an admin."""
+    if actor_id is None:
+        return
+    actor = await tx.users.get(actor_id)
+    if actor is None or not actor.is_admin or actor.banned:
+        raise PermissionDeniedError("only an admin can do this")
+
+
 def _new_referral_code() -> str:
     return "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(_REFERRAL_LENGTH))
 
@@ -146,17 +155,10 @@ class UserService:
         async with self._db.transaction() as tx:
             await self._require(tx, user_id)
             if not self_service:
-                await self._require_admin(tx, actor_id)
+                await require_admin(tx, actor_id)
             user = await tx.users.update(user_id, **changes)
             await self._audit(tx, action, user_id, actor_id, {**(details or {}), **_plain(changes)})
         return user
-
-    async def _require_admin(self, tx: UnitOfWork, actor_id: int | None) -> None:
-        if actor_id is None:
-            return
-        actor = await tx.users.get(actor_id)
-        if actor is None or not actor.is_admin or actor.banned:
-            raise PermissionDeniedError("only an admin can do this")
 
     @staticmethod
     async def _require(tx: UnitOfWork, user_id: int) -> User:
