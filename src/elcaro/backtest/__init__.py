@@ -1,0 +1,1 @@
+"""The backtester: the strategy's own rules replayed over recorded candles with a documented fill model."""

@@ -1,0 +1,1 @@
+"""The strategy engine's state machine: commands, transitions and error policy (no I/O)."""

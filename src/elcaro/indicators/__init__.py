@@ -1,0 +1,1 @@
+"""Technical indicators over float64 numpy arrays, vectorised."""

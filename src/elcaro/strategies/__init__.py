@@ -1,0 +1,1 @@
+"""Autonomous trading strategies: pure decisions over market data (no I/O)."""
