@@ -6,20 +6,17 @@ Imports of the platform happen inside each command, so ``elcaro --help`` answers
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
-    import asyncio
-
-    from elcaro.core.config import Settings
     from elcaro.models import User
     from elcaro.services.platform import Platform
 
-T = TypeVar("T")
+from elcaro.cli.common import fail, load_cli_settings, resolve_user, run_async, serve_until_stopped, with_platform
 
 app = typer.Typer(name="elcaro", help="ElCaro: self-hosted crypto trading platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema, backup and restore.", no_args_is_help=True)
@@ -34,68 +31,6 @@ UserArg = Annotated[str, typer.Argument(help="Platform user id, or tg:<Telegram 
 
 def main() -> None:
     app()
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]Error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def _settings() -> Settings:
-    from elcaro.core.config import load_settings
-    from elcaro.core.logging import setup_logging
-    from elcaro.models.errors import ConfigError
-
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-    setup_logging(settings.log_level, settings.log_format, settings.data_dir / "logs" / "elcaro.log")
-    return settings
-
-
-def _run(coro: Awaitable[T]) -> T:
-    """Run a coroutine; turn the platform's own errors into one clear line instead of a traceback."""
-    import asyncio
-
-    from elcaro.models.errors import ConfigError, ElcaroError
-
-    async def runner() -> T:
-        return await coro
-
-    try:
-        return asyncio.run(runner())
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-    except ElcaroError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _with_platform(action: Callable[[Platform], Awaitable[T]]) -> T:
-    from elcaro.services.platform import Platform
-
-    settings = _settings()
-
-    async def go() -> T:
-        async with Platform.open(settings) as platform:
-            return await action(platform)
-
-    return _run(go())
-
-
-async def _resolve_user(platform: Platform, ref: str) -> User:
-    from elcaro.models.errors import NotFoundError, ValidationError
-
-    if ref.startswith("tg:") and ref[3:].isdigit():
-        user = await platform.users.find_by_telegram_id(int(ref[3:]))
-        if user is None:
-            raise NotFoundError(f"no user with Telegram id {ref[3:]}")
-        return user
-    if ref.isdigit():
-        return await platform.users.get(int(ref))
-    raise ValidationError(f"expected a user id or tg:<Telegram id>, got {ref!r}", field="user")
 
 
 def _print_users(users: list[Any]) -> None:
@@ -129,29 +64,12 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def _serve(job: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
-    """Run a long-lived job until SIGINT or SIGTERM, which let it stop cleanly."""
-    import asyncio
-    import signal
-
-    settings = _settings()
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await job(settings, stop)
-
-    _run(serve())
-
-
 @app.command()
 def run() -> None:
     """Run the platform until Ctrl+C (migrates the database first)."""
     from elcaro.services.runner import run_platform
 
-    _serve(run_platform)
+    serve_until_stopped(run_platform)
 
 
 @app.command()
@@ -159,7 +77,7 @@ def simulator() -> None:
     """Run only the local Bybit-compatible exchange simulator (accounts and faults from its config file)."""
     from elcaro.services.runner import run_simulator
 
-    _serve(run_simulator)
+    serve_until_stopped(run_simulator)
 
 
 @app.command("rotate-key")
@@ -167,7 +85,7 @@ def rotate_key() -> None:
     """Re-encrypt every stored secret under a new master key (stop the platform first)."""
     from elcaro.services.secrets import rotate_master_key
 
-    result = _run(rotate_master_key(_settings()))
+    result = run_async(rotate_master_key(load_cli_settings()))
     where = "key file updated" if result.key_file_updated else "you may now remove the old key from ELCARO_MASTER_KEY"
     typer.echo(f"{result.reencrypted} secrets re-encrypted under key {result.primary_key_id}; {where}")
 
@@ -177,7 +95,7 @@ def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] =
     """Migrate the database schema (creates the SQLite file on first use)."""
     from elcaro.services.maintenance import upgrade_database
 
-    current = _run(upgrade_database(_settings(), revision))
+    current = run_async(upgrade_database(load_cli_settings(), revision))
     typer.echo(f"database at revision {current}")
 
 
@@ -188,7 +106,7 @@ def db_backup(
     """Consistent backup of the live database (SQLite online backup, or pg_dump)."""
     from elcaro.services.maintenance import backup_database
 
-    path = _run(backup_database(_settings(), destination))
+    path = run_async(backup_database(load_cli_settings(), destination))
     typer.echo(f"backup written to {path}")
 
 
@@ -201,8 +119,8 @@ def db_restore(
     from elcaro.services.maintenance import restore_database
 
     if not yes:
-        raise _fail("restore replaces every record in the database; run again with --yes to confirm")
-    _run(restore_database(_settings(), source))
+        raise fail("restore replaces every record in the database; run again with --yes to confirm")
+    run_async(restore_database(load_cli_settings(), source))
     typer.echo(f"database restored from {source}")
 
 
@@ -228,7 +146,7 @@ def user_add(
             user = await platform.users.approve(user.id)
         return user
 
-    _print_users([_with_platform(go)])
+    _print_users([with_platform(go)])
 
 
 @user_app.command("list")
@@ -240,17 +158,17 @@ def user_list(
     from elcaro.models import ApprovalState
 
     approval = ApprovalState.PENDING if pending else None
-    _print_users(_with_platform(lambda p: p.users.list_users(approval=approval, limit=limit)))
+    _print_users(with_platform(lambda p: p.users.list_users(approval=approval, limit=limit)))
 
 
 def _user_action(name: str, **kwargs: Any) -> Callable[[str], None]:
     def command(user: UserArg) -> None:
         async def go(platform: Platform) -> User:
-            found = await _resolve_user(platform, user)
+            found = await resolve_user(platform, user)
             result: User = await getattr(platform.users, name)(found.id, **kwargs)
             return result
 
-        _print_users([_with_platform(go)])
+        _print_users([with_platform(go)])
 
     return command
 
@@ -267,10 +185,10 @@ def user_accept_terms(user: UserArg) -> None:
     """Record the terms as accepted (for local paper demos; traders accept them in the bot)."""
 
     async def go(platform: Platform) -> User:
-        found = await _resolve_user(platform, user)
+        found = await resolve_user(platform, user)
         return await platform.users.accept_terms(found.id)
 
-    _print_users([_with_platform(go)])
+    _print_users([with_platform(go)])
 
 
 @user_app.command("target")
@@ -284,13 +202,13 @@ def user_target(
     from elcaro.models import Target
 
     async def go(platform: Platform) -> list[Any]:
-        found = await _resolve_user(platform, user)
+        found = await resolve_user(platform, user)
         await platform.preferences.set_target(
             found.id, Target.parse(target), enabled=not disable, live_opt_in=live_opt_in
         )
         return await platform.preferences.targets(found.id)
 
-    for item in _with_platform(go):
+    for item in with_platform(go):
         live = " (live opt-in)" if item.live_opt_in_at else ""
         typer.echo(f"{item.target} {'enabled' if item.enabled else 'disabled'}{live}")
 
@@ -314,14 +232,14 @@ def user_set(
     for pair in values:
         name, sep, text = pair.partition("=")
         if not sep:
-            raise _fail(f"expected field=value, got {pair!r}")
+            raise fail(f"expected field=value, got {pair!r}")
         try:
             changes[name] = json.loads(text, parse_float=Decimal)  # 0.1 stays exactly 0.1
         except json.JSONDecodeError:
             changes[name] = text  # a plain word, such as a direction or an order type
 
     async def go(platform: Platform) -> dict[str, Any]:
-        found = await _resolve_user(platform, user)
+        found = await resolve_user(platform, user)
         try:
             if strategy and side:
                 key = SettingsKey(SettingsScope.STRATEGY_SIDE, strategy=strategy, side=PositionSide(side))
@@ -336,7 +254,7 @@ def user_set(
         stored = await platform.preferences.update(found.id, key, changes)
         return dict(stored.values)
 
-    typer.echo(json.dumps(_with_platform(go), sort_keys=True, default=str))
+    typer.echo(json.dumps(with_platform(go), sort_keys=True, default=str))
 
 
 @user_app.command("ban")
@@ -360,7 +278,7 @@ def data_import(
     timeframe: TimeframeOpt,
 ) -> None:
     """Import a candle CSV into the candle store (all rows or none)."""
-    report = _with_platform(
+    report = with_platform(
         lambda p: p.market_data.import_csv(path, exchange=exchange, symbol=symbol, timeframe=timeframe)
     )
     typer.echo(f"stored {report.stored} candles; {report.health.summary()}")
@@ -369,7 +287,7 @@ def data_import(
 @data_app.command("health")
 def data_health(exchange: ExchangeOpt, symbol: SymbolOpt, timeframe: TimeframeOpt) -> None:
     """Gaps, duplicates and coverage of stored candles."""
-    health = _with_platform(lambda p: p.market_data.health(exchange, symbol, timeframe))
+    health = with_platform(lambda p: p.market_data.health(exchange, symbol, timeframe))
     typer.echo(health.summary())
     for gap in health.gaps[:20]:
         typer.echo(f"  gap of {gap.count} from {gap.start} to {gap.end}")
@@ -462,18 +380,18 @@ def signal_send(text: PostArg) -> None:
     from elcaro.models.errors import ElcaroError
     from elcaro.services.signal_inbox import drop_post, inbox_directory
 
-    directory = inbox_directory(_settings().data_dir)
+    directory = inbox_directory(load_cli_settings().data_dir)
     try:
         path = drop_post(directory, _post_text(text))
     except ElcaroError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"queued {path}; the result goes to {directory / 'done'} or {directory / 'rejected'}")
 
 
 @signal_app.command("sources")
 def signal_sources() -> None:
     """List the configured signal sources."""
-    _print_sources(_with_platform(lambda p: p.signal_sources.list_sources()))
+    _print_sources(with_platform(lambda p: p.signal_sources.list_sources()))
 
 
 @signal_app.command("add-webhook")
@@ -483,7 +401,7 @@ def signal_add_webhook(
     max_lag: Annotated[int, typer.Option(help="Seconds after which an alert is too old to act on.")] = 60,
 ) -> None:
     """Add a webhook source; prints its secret, which is shown this once only."""
-    created = _with_platform(lambda p: p.signal_sources.add_webhook(name, strategy=strategy, max_lag_s=max_lag))
+    created = with_platform(lambda p: p.signal_sources.add_webhook(name, strategy=strategy, max_lag_s=max_lag))
     _print_sources([created.source])
     typer.echo(f"secret: {created.secret.reveal()}")
     typer.echo('Put it in the alert\'s JSON as "secret"; it is stored encrypted and cannot be shown again.')
@@ -497,7 +415,7 @@ def signal_add_channel(
     ] = None,
 ) -> None:
     """Accept signals posted in a Telegram channel."""
-    _print_sources([_with_platform(lambda p: p.signal_sources.add_channel(channel_id, strategy=strategy))])
+    _print_sources([with_platform(lambda p: p.signal_sources.add_channel(channel_id, strategy=strategy))])
 
 
 @signal_app.command("recent")
@@ -508,7 +426,7 @@ def signal_recent(limit: Annotated[int, typer.Option(min=1, max=1000)] = 20) -> 
     from elcaro.core.clock import to_datetime
 
     table = Table("id", "received (UTC)", "source", "status", "strategy", "symbol", "side", "reason")
-    for s in _with_platform(lambda p: p.signal_sources.recent_signals(limit)):
+    for s in with_platform(lambda p: p.signal_sources.recent_signals(limit)):
         table.add_row(
             str(s.id),
             to_datetime(s.received_at).strftime("%Y-%m-%d %H:%M:%S"),
