@@ -7,67 +7,44 @@ import logging
 
 from elcaro import __version__
 from elcaro.core.config import Settings
-from elcaro.core.events import EventBus
 from elcaro.models.events import TradingEvent
-from elcaro.services.copy_trading import CopyTradingService
-from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.local_exchange import local_exchange
 from elcaro.services.maintenance import upgrade_database
 from elcaro.services.notifications import ErrorDigest, Notifications
 from elcaro.services.platform import Platform
-from elcaro.services.positions import PositionMonitor
+from elcaro.services.runtime import open_runtime
 from elcaro.services.signal_inbox import inbox_directory, run_inbox
-from elcaro.services.signal_ingest import open_signal_ingest
 
 log = logging.getLogger("elcaro")
 
 
 async def run_platform(settings: Settings, stop: asyncio.Event) -> None:
-    """Migrate, open every service, and serve until ``stop`` is set.
+    """Open the running platform and serve until ``stop`` is set.
 
     Paper mode by default: the local exchange (the Bybit-compatible simulator and the in-process
     paper venue on one engine) is where ``*:paper`` targets trade. Signals come in through the
-    inbox directory (``elcaro signal send``); fan-outs interrupted by a crash are resumed before
-    any new signal is taken; every open position is managed by the monitor.
+    inbox directory (``elcaro signal send``); every open position is managed by the monitor.
     """
-    revision = await upgrade_database(settings)
-    async with (
-        Platform.open(settings) as platform,
-        local_exchange(settings, platform.database) as exchange,
-    ):
-        promoted = await platform.users.ensure_config_admins()
-        for user in promoted:
-            log.info("user %s is an admin by configuration", user.id)
-        bus: EventBus[TradingEvent] = EventBus()
-        access = ExchangeAccess(platform.credentials, exchange.paper)
-        monitor = PositionMonitor(platform.database, access, bus)
-        copy = CopyTradingService(platform.database, access, bus, positions=monitor)
-        notifications = Notifications(bus)
+    async with open_runtime(settings) as runtime:
         inbox = inbox_directory(settings.data_dir)
+        feed = asyncio.create_task(_log_notices(runtime.notifications), name="notice log")
+        reading = asyncio.create_task(run_inbox(runtime.ingest, inbox, stop), name="signal inbox")
+        components = [
+            f"database ({runtime.platform.database.dialect}, schema {runtime.schema_revision})",
+            f"Bybit-compatible simulator at {runtime.exchange.simulator.url}",
+            f"paper exchange ({len(runtime.exchange.paper.engine.account_ids)} accounts)",
+            f"copy trading ({runtime.resumed_executions} interrupted executions resumed)",
+            "position monitor",
+            f"signal inbox {inbox}",
+        ]
+        log.info("ElCaro %s running: %s. Ctrl+C to stop.", __version__, "; ".join(components))
         try:
-            async with notifications.running(), monitor.running():
-                resumed = await copy.resume()
-                async with open_signal_ingest(
-                    platform.database, platform.keyring, bus, copy.fan_out, copy.cancel
-                ) as ingest:
-                    feed = asyncio.create_task(_log_notices(notifications), name="notice log")
-                    reading = asyncio.create_task(run_inbox(ingest, inbox, stop), name="signal inbox")
-                    components = [
-                        f"database ({platform.database.dialect}, schema {revision})",
-                        f"Bybit-compatible simulator at {exchange.simulator.url}",
-                        f"paper exchange ({len(exchange.paper.engine.account_ids)} accounts)",
-                        f"copy trading ({resumed} interrupted executions resumed)",
-                        "position monitor",
-                        f"signal inbox {inbox}",
-                    ]
-                    log.info("ElCaro %s running: %s. Ctrl+C to stop.", __version__, "; ".join(components))
-                    await stop.wait()
-                    log.info("stopping")
-                    await reading
-                    feed.cancel()
-                    await asyncio.gather(feed, return_exceptions=True)
+            await stop.wait()
+            log.info("stopping")
+            await reading
         finally:
-            await access.close()
+            feed.cancel()
+            await asyncio.gather(feed, return_exceptions=True)
     log.info("stopped")
 
 
