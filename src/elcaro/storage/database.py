@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -28,6 +29,10 @@ class Database:
         self._engine = create_engine(url, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms)
         # Repositories hand out models, never rows, so nothing needs reloading after a commit.
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        # SQLite runs one transaction at a time (BEGIN IMMEDIATE). Queued here, in order, they follow each other at
+        # once; left to SQLite's busy handler, each waiting one polls with growing sleeps and holds a pooled
+        # connection while it sleeps. Made on first use, inside the event loop that uses it.
+        self._sqlite_turn: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
         return f"Database({make_url(self._url).render_as_string(hide_password=True)!r})"
@@ -52,7 +57,7 @@ class Database:
         Repositories raise ConflictError for a duplicate and NotFoundError for a reference to a
         missing row; either leaves the transaction unusable, so let it propagate out of the block.
         """
-        async with self._sessions() as session:
+        async with self._turn(), self._sessions() as session:
             try:
                 async with session.begin():
                     yield UnitOfWork(session)
@@ -61,6 +66,13 @@ class Database:
                 if isinstance(exc.orig, ElcaroError):
                     raise exc.orig from None
                 raise
+
+    def _turn(self) -> AbstractAsyncContextManager[object]:
+        if self._dialect != "sqlite":
+            return nullcontext()
+        if self._sqlite_turn is None:
+            self._sqlite_turn = asyncio.Lock()
+        return self._sqlite_turn
 
     async def require_current_schema(self) -> None:
         """ConfigError, saying what to do, unless the schema is exactly the one this code was written for."""

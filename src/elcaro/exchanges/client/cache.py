@@ -32,20 +32,27 @@ class TtlCache(Generic[K, V]):
         self._loads: dict[K, asyncio.Future[V]] = {}
         self._generation = 0
 
-    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        """The value of ``key``: kept, being loaded by someone else, or loaded now with ``load``."""
+    async def get(
+        self, key: K, load: Callable[[], Awaitable[V]], *, on_lookup: Callable[[bool], None] | None = None
+    ) -> V:
+        """The value of ``key``: kept, being loaded by someone else, or loaded now with ``load``.
+
+        ``on_lookup`` counts this lookup (hit or miss) instead of the cache's own counter: for a cache that
+        several clients share, each counting under its own labels.
+        """
+        count = on_lookup or self._count
         kept = self._values.get(key)
         if kept is not None and kept[0] > self._clock():
-            self._count(hit=True)
+            count(True)
             return kept[1]
         pending = self._loads.get(key)
         if pending is None:
-            self._count(hit=False)
+            count(False)
             pending = asyncio.ensure_future(self._load(key, load, self._generation))
             self._loads[key] = pending
             pending.add_done_callback(lambda done: self._forget_load(key, done))
         else:
-            self._count(hit=True)
+            count(True)
         return await asyncio.shield(pending)
 
     def put(self, key: K, value: V) -> None:
@@ -69,6 +76,6 @@ class TtlCache(Generic[K, V]):
         if not done.cancelled():
             done.exception()  # retrieved here so a load whose callers all left does not warn at exit
 
-    def _count(self, *, hit: bool) -> None:
+    def _count(self, hit: bool) -> None:
         if self._on_lookup is not None:
             self._on_lookup(hit)

@@ -84,6 +84,15 @@ class ClientSettings:
     cache: CachePolicy = field(default_factory=CachePolicy)
 
 
+class SharedTickers:
+    """Tickers of one target, cached once for every account a pool holds there: prices are public, and a signal
+    fanned out to a thousand accounts needs one ticker request, not a thousand."""
+
+    def __init__(self, policy: CachePolicy, clock: Callable[[], float]) -> None:
+        self.by_symbol: TtlCache[str, Ticker] = TtlCache(policy.ticker_ttl, clock)
+        self.sets: TtlCache[tuple[str, ...] | None, dict[str, Ticker]] = TtlCache(policy.ticker_ttl, clock)
+
+
 def _in_use(
     method: Callable[Concatenate[ExchangeClient, P], Coroutine[Any, Any, T]],
 ) -> Callable[Concatenate[ExchangeClient, P], Coroutine[Any, Any, T]]:
@@ -116,6 +125,7 @@ class ExchangeClient:
         settings: ClientSettings | None = None,
         metrics: ClientMetrics | None = None,
         timing: Timing | None = None,
+        tickers: SharedTickers | None = None,
     ) -> None:
         self._adapter = adapter
         self._target = adapter.target
@@ -132,10 +142,9 @@ class ExchangeClient:
         )
         self._instruments_reload = False
         self._instruments_loaded_at = clock()
-        self._tickers: TtlCache[str, Ticker] = TtlCache(cache.ticker_ttl, clock, on_lookup=self._counter("ticker"))
-        self._ticker_sets: TtlCache[tuple[str, ...] | None, dict[str, Ticker]] = TtlCache(
-            cache.ticker_ttl, clock, on_lookup=self._counter("tickers")
-        )
+        shared = tickers or SharedTickers(cache, clock)
+        self._tickers, self._ticker_sets = shared.by_symbol, shared.sets
+        self._count_ticker, self._count_tickers = self._counter("ticker"), self._counter("tickers")
         self._balance: TtlCache[str, Balance] = TtlCache(cache.balance_ttl, clock, on_lookup=self._counter("balance"))
         self._active = 0
         self._last_used = clock()
@@ -223,13 +232,15 @@ class ExchangeClient:
     @_in_use
     async def fetch_ticker(self, symbol: str) -> Ticker:
         return await self._tickers.get(
-            symbol, lambda: self._retrying("fetch_ticker", lambda: self._adapter.fetch_ticker(symbol))
+            symbol,
+            lambda: self._retrying("fetch_ticker", lambda: self._adapter.fetch_ticker(symbol)),
+            on_lookup=self._count_ticker,
         )
 
     @_in_use
     async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
         key = None if symbols is None else tuple(sorted(set(symbols)))
-        tickers = await self._ticker_sets.get(key, lambda: self._fetch_tickers(symbols))
+        tickers = await self._ticker_sets.get(key, lambda: self._fetch_tickers(symbols), on_lookup=self._count_tickers)
         return dict(tickers)  # a copy: the cached one is shared
 
     async def _fetch_tickers(self, symbols: list[str] | None) -> dict[str, Ticker]:

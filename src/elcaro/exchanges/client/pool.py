@@ -16,7 +16,7 @@ from types import TracebackType
 
 from prometheus_client import CollectorRegistry
 
-from elcaro.exchanges.client.client import ClientSettings, ExchangeClient
+from elcaro.exchanges.client.client import ClientSettings, ExchangeClient, SharedTickers
 from elcaro.exchanges.client.limits import DEFAULT_LIMITS, VenueLimits
 from elcaro.exchanges.client.metrics import PLATFORM_REGISTRY, metrics_for
 from elcaro.exchanges.client.ratelimit import RateLimiter
@@ -67,6 +67,7 @@ class ExchangeClientPool:
         self._settings = settings or ClientSettings()
         self._metrics = metrics_for(registry)
         self._clients: dict[_Key, ExchangeClient] = {}
+        self._tickers: dict[Target, SharedTickers] = {}
         self._handed_out: dict[_Key, float] = {}
         self._opening: dict[_Key, asyncio.Future[ExchangeClient]] = {}
         self._reaper: asyncio.Task[None] | None = None
@@ -143,6 +144,7 @@ class ExchangeClientPool:
             settings=self._settings,
             metrics=self._metrics,
             timing=self._timing,
+            tickers=self._tickers.setdefault(target, SharedTickers(self._settings.cache, self._timing.clock)),
         )
         self._clients[key] = client
         return client
