@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from elcaro.models import User
     from elcaro.services.platform import Platform
 
+from elcaro.cli import backtest as backtest_cli
 from elcaro.cli.common import fail, load_cli_settings, resolve_user, run_async, serve_until_stopped, with_platform
 
 app = typer.Typer(name="elcaro", help="ElCaro: self-hosted crypto trading platform.", no_args_is_help=True)
@@ -25,6 +26,7 @@ data_app = typer.Typer(help="Recorded market data: import candles, check their h
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(data_app, name="data")
+app.command("backtest")(backtest_cli.backtest)
 
 UserArg = Annotated[str, typer.Argument(help="Platform user id, or tg:<Telegram id>.")]
 
