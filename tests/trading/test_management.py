@@ -259,6 +259,18 @@ def test_withdrawing_before_any_fill_ends_the_position_without_a_trade() -> None
     assert result.state.exit_reason is ExitReason.SIGNAL_CANCEL and result.exits == ()
 
 
+def test_closing_before_any_fill_withdraws_the_entries_and_ends_the_position() -> None:
+    plan = btc_plan(order_type="limit", dca_legs=[{"offset_pct": "1", "size_multiplier": "0.5"}])
+    result = step(open_position(plan, BTC), CloseRequest(T0, ExitReason.KILL_SWITCH), settings())
+    assert result.actions == tuple(CancelOrder(order.client_order_id) for order in (*plan.entries, *plan.dca))
+    assert (result.state.closed_at, result.state.exit_reason, result.exits) == (T0, ExitReason.KILL_SWITCH, ())
+    # The cancel crossed a fill: the late entry is taken in and closed at once for the same reason.
+    late = step(result.state, fill(plan.entries[0].client_order_id, Side.BUY, "0.05", "50000", T0 + 1), settings())
+    assert [(a.order.qty, a.reason) for a in late.actions if isinstance(a, ClosePosition)] == [
+        (D("0.05"), ExitReason.KILL_SWITCH)
+    ]
+
+
 def test_max_hold_time_closes_everything() -> None:
     first, _, rules = opened(max_hold_minutes=60)
     assert step(first.state, TimeTick(T0 + 59 * MIN), rules).actions == ()

@@ -6,17 +6,23 @@ Imports of the platform happen inside each command, so ``elcaro --help`` answers
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from elcaro.core.config import Settings
     from elcaro.models import User
     from elcaro.services.platform import Platform
 
 from elcaro.cli import backtest as backtest_cli
+from elcaro.cli import engine as engine_cli
+from elcaro.cli import ledger as ledger_cli
+from elcaro.cli import licence as licence_cli
 from elcaro.cli.common import fail, load_cli_settings, resolve_user, run_async, serve_until_stopped, with_platform
 
 app = typer.Typer(name="elcaro", help="ElCaro: self-hosted crypto trading platform.", no_args_is_help=True)
@@ -26,7 +32,11 @@ data_app = typer.Typer(help="Recorded market data: import candles, check their h
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(data_app, name="data")
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(licence_cli.app, name="licence")
 app.command("backtest")(backtest_cli.backtest)
+app.add_typer(engine_cli.app, name="engine")
+app.command("scan")(engine_cli.scan)
 
 UserArg = Annotated[str, typer.Argument(help="Platform user id, or tg:<Telegram id>.")]
 
@@ -69,9 +79,13 @@ def version() -> None:
 @app.command()
 def run() -> None:
     """Run the platform until Ctrl+C (migrates the database first)."""
+    from elcaro.cli.interfaces import configured_interfaces
     from elcaro.services.runner import run_platform
 
-    serve_until_stopped(run_platform)
+    def main_job(settings: Settings, stop: asyncio.Event) -> Awaitable[None]:
+        return run_platform(settings, stop, configured_interfaces(settings))
+
+    serve_until_stopped(main_job)
 
 
 @app.command()

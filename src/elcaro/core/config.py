@@ -10,6 +10,7 @@ falls back to a default.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from elcaro.models.errors import ConfigError
+from elcaro.models.errors import ConfigError, ValidationError
+from elcaro.models.ledger import parse_elc
 
 ENV_PREFIX = "ELCARO_"
 DEFAULT_CONFIG_FILE = "elcaro.toml"
@@ -60,6 +62,81 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    telegram_bot_token: SecretStr | None = Field(
+        None, description="Token of the Telegram bot (from @BotFather); unset: no bot is started."
+    )
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org", description="Telegram Bot API server (a local Bot API server, or a test fake)."
+    )
+
+    # Licences and payments. Prices are ELC a month; a longer period takes its discount off the total.
+    licence_price_basic: Decimal = Field(Decimal(25), gt=0, description="ELC a month for the basic licence.")
+    licence_price_premium: Decimal = Field(Decimal(50), gt=0, description="ELC a month for the premium licence.")
+    licence_price_enterprise: Decimal = Field(Decimal(250), gt=0, description="ELC a month for enterprise.")
+    licence_discount_3m_pct: Decimal = Field(Decimal(5), ge=0, lt=100, description="% off a 3-month licence.")
+    licence_discount_6m_pct: Decimal = Field(Decimal(10), ge=0, lt=100, description="% off a 6-month licence.")
+    licence_discount_12m_pct: Decimal = Field(Decimal(20), ge=0, lt=100, description="% off a 12-month licence.")
+    licence_trial_days: int = Field(7, ge=1, le=90, description="Length of the trial, which each user gets once.")
+    licence_basic_strategies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["scryptomera", "scalper", "elcaro"],
+        description="Strategies the basic licence copies (comma-separated).",
+    )
+    licence_enterprise_strategies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Strategies only enterprise copies (comma-separated)."
+    )
+    licence_enterprise_features: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Named extras the interfaces unlock for enterprise (comma-separated)."
+    )
+    licence_paper_free: bool = Field(True, description="Paper targets (the local simulator) need no licence.")
+    licence_warn_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [3, 1], description="Days before expiry a holder is warned, once each."
+    )
+    stars_per_elc: Decimal | None = Field(
+        None, gt=0, description="Telegram Stars asked per ELC of a licence's price; unset: no Stars payments."
+    )
+    crypto_pay_url: str = Field("https://pay.crypt.bot/api", description="Crypto Pay API base URL (@CryptoBot).")
+    crypto_pay_token: SecretStr | None = Field(None, description="Crypto Pay app token; unset: no crypto payments.")
+    crypto_pay_asset: str = Field("USDT", pattern=r"^[A-Z0-9]{2,10}$", description="Asset crypto invoices ask for.")
+    crypto_pay_asset_per_elc: Decimal | None = Field(
+        None, gt=0, description="Units of crypto_pay_asset asked per ELC of a licence's price."
+    )
+    crypto_pay_invoice_ttl_s: int = Field(
+        3600, ge=60, le=2_678_400, description="How long a crypto invoice is payable."
+    )
+
+    # The ELC ledger and referrals. Amounts are ELC with at most 8 decimal places.
+    ledger_transfer_fee_percent: Decimal = Field(
+        Decimal(0), ge=0, le=50, description="Fee on ELC transfers, % of the amount, paid by the sender (rounded up)."
+    )
+    ledger_transfer_fee_fixed: Decimal = Field(
+        Decimal(0), ge=0, description="Fixed fee per ELC transfer in ELC, paid by the sender on top of the percentage."
+    )
+    ledger_staking_yearly_percent: Decimal = Field(
+        Decimal(5), ge=0, le=100, description="Yearly interest on locked (staked) ELC, paid daily by accrue-staking."
+    )
+    referral_signup_reward: Decimal = Field(
+        Decimal(10), ge=0, description="ELC paid to the referrer when a referred user is approved (0: none)."
+    )
+    referral_payment_percent: Decimal = Field(
+        Decimal(10), ge=0, le=100, description="% of each licence payment by a referred user paid to the referrer."
+    )
+
+    # The breakout strategy engine, run by `elcaro run` when enabled (`elcaro engine run` runs it on its own).
+    engine_enabled: bool = Field(False, description="Run the strategy engine inside `elcaro run`.")
+    engine_preset: str = Field("liquid", description="Engine preset: a shipped preset's name or a preset file's path.")
+    engine_mode: Literal["paper", "live"] = Field("paper", description="paper: a *:paper target; live: a real one.")
+    engine_target: str = Field("bybit:paper", description="exchange:environment the engine trades on.")
+    engine_user_id: int | None = Field(
+        None, ge=1, description="The operator user whose account on engine_target the engine trades."
+    )
+    engine_universe: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Symbols the engine may trade (comma-separated); empty: every USDT perpetual."
+    )
+    engine_allow_live: bool = Field(False, description="Required for engine_mode live: it then trades real money.")
+    engine_publish_signals: bool | None = Field(
+        None, description="Publish the engine's entries as copy-trading signals (strategy elcaro); unset: paper only."
+    )
+
 
     @field_validator("database_url")
     @classmethod
@@ -76,6 +153,67 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("engine_universe", mode="before")
+    @classmethod
+    def _split_symbols(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator(
+        "licence_basic_strategies",
+        "licence_enterprise_strategies",
+        "licence_enterprise_features",
+        "licence_warn_days",
+        mode="before",
+    )
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("licence_price_basic", "licence_price_premium", "licence_price_enterprise")
+    @classmethod
+    def _elc_amount(cls, price: Decimal) -> Decimal:
+        try:
+            parse_elc(price)  # at most ELC_DECIMALS places, within the ledger's range
+        except ValidationError as error:
+            raise ValueError(error.reason) from None
+        return price
+
+    @field_validator("ledger_transfer_fee_fixed", "referral_signup_reward")
+    @classmethod
+    def _exact_elc(cls, amount: Decimal) -> Decimal:
+        try:
+            parse_elc(amount)
+        except ValidationError as exc:  # pydantic reports ValueError only
+            raise ValueError(exc.reason) from None
+        return amount
+
+    @field_validator("licence_warn_days")
+    @classmethod
+    def _warn_days(cls, days: list[int]) -> list[int]:
+        if any(not 1 <= day <= 90 for day in days):
+            raise ValueError("each warning is 1 to 90 days before expiry")
+        return sorted(set(days), reverse=True)
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _bot_api_url(cls, url: str) -> str:
+        # The bot token travels in the URL path: plain HTTP only to this machine.
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
+            raise ValueError("use https:// (plain http only to 127.0.0.1 or localhost)")
+        return url.rstrip("/")
+
+    @field_validator("crypto_pay_url")
+    @classmethod
+    def _provider_url(cls, url: str) -> str:
+        # Plain HTTP only to this machine (a local fake in tests): the token travels in a header.
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
+            raise ValueError("use https:// (plain http only to 127.0.0.1 or localhost)")
+        return url.rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:
@@ -121,7 +259,8 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
             setting = f"{ENV_PREFIX}{name.upper()}" if error["type"] != "extra_forbidden" else name
-            shown = "" if "key" in name.lower() else f" (got {error.get('input')!r})"
+            secret = any(word in name.lower() for word in ("key", "token", "secret"))
+            shown = "" if secret else f" (got {error.get('input')!r})"
             message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
             problems.append(f"{setting}: {message}{shown}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None

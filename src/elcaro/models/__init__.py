@@ -15,7 +15,36 @@ from elcaro.models.enums import (
     TimeInForce,
 )
 from elcaro.models.instrument import Instrument, canonical_symbol
+from elcaro.models.ledger import (
+    ELC_DECIMALS,
+    AccountKind,
+    AccountRef,
+    Balances,
+    InsufficientBalanceError,
+    LedgerEntry,
+    LedgerKind,
+    LedgerReport,
+    LedgerTransaction,
+    format_elc,
+    parse_elc,
+)
+from elcaro.models.licence import (
+    ExpiryWarning,
+    Licence,
+    LicenceSource,
+    LicenceTier,
+    Price,
+    PromoCode,
+)
 from elcaro.models.orders import Fill, Order, make_client_order_id
+from elcaro.models.payment import (
+    CryptoInvoice,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentStatus,
+    StarsInvoice,
+)
 from elcaro.models.position import Balance, Position
 from elcaro.models.secret import Secret
 from elcaro.models.signal import AtrExit, Entry, EntryKind, Signal, SignalCancel, SignalSource, SourceKind, TakeProfit
@@ -33,27 +62,47 @@ from elcaro.models.user import (
 )
 
 __all__ = [
+    "ELC_DECIMALS",
     "SUPPORTED_ENVIRONMENTS",
     "ZERO",
+    "AccountKind",
+    "AccountRef",
     "ApprovalState",
     "AtrExit",
     "AuditEntry",
     "Balance",
+    "Balances",
     "CredentialInfo",
+    "CryptoInvoice",
     "Entry",
     "EntryKind",
     "Environment",
     "Exchange",
     "ExchangeKeys",
     "ExitReason",
+    "ExpiryWarning",
     "Fill",
     "Instrument",
+    "InsufficientBalanceError",
+    "LedgerEntry",
+    "LedgerKind",
+    "LedgerReport",
+    "LedgerTransaction",
+    "Licence",
+    "LicenceSource",
+    "LicenceTier",
     "MarginMode",
     "Order",
     "OrderStatus",
     "OrderType",
+    "Payment",
+    "PaymentEvent",
+    "PaymentMethod",
+    "PaymentStatus",
     "Position",
     "PositionSide",
+    "Price",
+    "PromoCode",
     "Role",
     "Secret",
     "SettingsKey",
@@ -63,6 +112,7 @@ __all__ = [
     "SignalCancel",
     "SignalSource",
     "SourceKind",
+    "StarsInvoice",
     "TakeProfit",
     "Target",
     "TelegramProfile",
@@ -71,7 +121,9 @@ __all__ = [
     "User",
     "UserSettings",
     "canonical_symbol",
+    "format_elc",
     "make_client_order_id",
+    "parse_elc",
     "round_to_step",
     "to_decimal",
 ]

@@ -16,9 +16,15 @@ from elcaro.models.target import Target
 
 class EventKind(StrEnum):
     SIGNAL_REJECTED = "signal_rejected"
+    SIGNAL_EXPIRED = "signal_expired"
+    """For admins: an accepted signal the platform stopped before fanning out was too old to trade at restart."""
     ENTRY_PLACED = "entry_placed"
     ENTRY_SKIPPED = "entry_skipped"
     ENTRY_FAILED = "entry_failed"
+    ENTRY_CANCELLED = "entry_cancelled"
+    """Entry or DCA orders that had not filled were withdrawn (``code``: ``signal_cancelled`` when the signal's
+    source cancelled it, ``entries_gone`` when they vanished from the venue); ``data`` says how much was withdrawn
+    and what stays open."""
     ENTRY_FILLED = "entry_filled"
     TAKE_PROFIT = "take_profit"
     PARTIAL_TAKE_PROFIT = "partial_take_profit"

@@ -31,6 +31,8 @@ class User:
     last_seen_at: int | None
     trading_paused: bool = False
     """The user's own pause: no new entries; open positions are still managed."""
+    bot_blocked_at: int | None = None
+    """When the user blocked the Telegram bot (epoch ms); None while messages reach them."""
 
     @property
     def is_admin(self) -> bool:

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from elcaro.core.config import Settings
 from elcaro.core.secrets import Keyring, key_source
 from elcaro.services.credentials import CredentialService
+from elcaro.services.ledger import LedgerPolicy, LedgerService
+from elcaro.services.licences import LicenceConfig, LicenceService
 from elcaro.services.market_data import MarketDataService
+from elcaro.services.payments import PaymentConfig, PaymentService, crypto_client_from_settings
+from elcaro.services.referrals import ReferralService
 from elcaro.services.signal_sources import SignalSourcesService
 from elcaro.services.trading_preferences import TradingPreferencesService
 from elcaro.services.users import UserService
+from elcaro.services.wallets import WalletService
 from elcaro.storage import Database
 
 
@@ -34,6 +39,11 @@ class Platform:
     market_data: MarketDataService
     signal_sources: SignalSourcesService
     preferences: TradingPreferencesService
+    ledger: LedgerService
+    wallets: WalletService
+    referrals: ReferralService
+    licences: LicenceService
+    payments: PaymentService
 
     @classmethod
     @asynccontextmanager
@@ -45,6 +55,9 @@ class Platform:
         try:
             await database.require_current_schema()
             keyring = Keyring(keys)
+            licences = LicenceService(
+                database, LicenceConfig.from_settings(settings), ReferralService.from_settings(database, settings)
+            )
             yield cls(
                 settings=settings,
                 database=database,
@@ -54,6 +67,13 @@ class Platform:
                 market_data=MarketDataService(database),
                 signal_sources=SignalSourcesService(database, keyring),
                 preferences=TradingPreferencesService(database),
+                ledger=LedgerService(database, LedgerPolicy.from_settings(settings)),
+                wallets=WalletService(database, keyring),
+                referrals=ReferralService.from_settings(database, settings),
+                licences=licences,
+                payments=PaymentService(
+                    database, licences, PaymentConfig.from_settings(settings), crypto_client_from_settings(settings)
+                ),
             )
         finally:
             await database.close()

@@ -2,8 +2,10 @@
 
 ``Platform`` holds what answers requests (users, credentials, settings); ``Runtime`` adds what keeps
 working between requests — the local exchange, exchange access, the event bus, the position monitor,
-copy trading, signal ingest and notifications. The Telegram bot, the web app and the strategy engine
-each take a ``Runtime``, so they all see the same positions, the same event stream and the same ingest.
+copy trading, signal ingest, notifications and the trading desk (one for every interface, so a manual
+order placed from the web app or the bot is adopted once, by one loop). The Telegram bot, the web app
+and the strategy engine each take a ``Runtime``, so they all see the same positions, the same event
+stream and the same ingest.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from elcaro.core.config import Settings
 from elcaro.core.events import EventBus
 from elcaro.models.events import TradingEvent
 from elcaro.services.copy_trading import CopyTradingService
+from elcaro.services.desk import TradingDesk
 from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.local_exchange import LocalExchange, local_exchange
 from elcaro.services.maintenance import upgrade_database
@@ -38,6 +41,8 @@ class Runtime:
     copy_trading: CopyTradingService
     ingest: SignalIngestService
     notifications: Notifications
+    desk: TradingDesk
+    """What a trader does through any interface (the bot, the web app); it adopts filled manual orders."""
     schema_revision: str | None
     resumed_executions: int
     """Executions of a fan-out interrupted by a crash, carried on before any new signal was taken."""
@@ -60,14 +65,16 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         bus: EventBus[TradingEvent] = EventBus()
         access = ExchangeAccess(platform.credentials, exchange.paper)
         monitor = PositionMonitor(platform.database, access, bus)
-        copy = CopyTradingService(platform.database, access, bus, positions=monitor)
+        copy = CopyTradingService(platform.database, access, bus, platform.licences, positions=monitor)
         notifications = Notifications(bus)
+        desk = TradingDesk(platform.database, platform.preferences, platform.credentials, access, monitor)
         try:
             async with notifications.running(), monitor.running():
                 resumed = await copy.resume()
-                async with open_signal_ingest(
-                    platform.database, platform.keyring, bus, copy.fan_out, copy.cancel
-                ) as ingest:
+                async with (
+                    open_signal_ingest(platform.database, platform.keyring, bus, copy.fan_out, copy.cancel) as ingest,
+                    desk.running(),
+                ):
                     yield Runtime(
                         platform=platform,
                         exchange=exchange,
@@ -77,6 +84,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                         copy_trading=copy,
                         ingest=ingest,
                         notifications=notifications,
+                        desk=desk,
                         schema_revision=revision,
                         resumed_executions=resumed,
                     )

@@ -13,6 +13,7 @@ from elcaro.models.errors import ConfigError
 from elcaro.services.credentials import SECRET_FIELDS, secret_context
 from elcaro.services.platform import open_database
 from elcaro.services.signal_sources import reencrypt_webhook_secrets
+from elcaro.services.wallets import reencrypt_platform_secrets
 from elcaro.storage import Database
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ async def _reencrypt_all(database: Database, keyring: Keyring) -> int:
                 await tx.credentials.set_encrypted(stored.id, **new)
                 changed += 1
         changed += await reencrypt_webhook_secrets(tx, keyring)
+        changed += await reencrypt_platform_secrets(tx, keyring)
         await tx.audit.add(
             AuditEntry(
                 action="secrets.rotate",

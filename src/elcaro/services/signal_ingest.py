@@ -7,7 +7,8 @@ Whatever the source, a post ends in exactly one :class:`IngestResult`:
   the first and never fanned out again;
 - a cancel marks the newest still-accepted signal of that source and symbol cancelled and hands
   its id to ``on_cancel``; a repeat of the same cancel post within the window changes nothing, so a
-  redelivered update cannot withdraw an older signal as well;
+  redelivered update cannot withdraw an older signal as well (the signal it withdrew records the post,
+  so this holds across restarts);
 - a post that looks like a signal but is not a valid one is stored with its reason and announced to
   admins as a ``SIGNAL_REJECTED`` event;
 - anything else (chat, news, a post from a channel nobody configured) leaves no trace.
@@ -122,7 +123,6 @@ class SignalIngestService:
         # together would both be new. SQLite serialises writers anyway; PostgreSQL at READ
         # COMMITTED would not, hence the lock (one process: the embedded default).
         self._store_lock = asyncio.Lock()
-        self._recent_cancels: dict[str, tuple[int, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._active = 0
         self._idle = asyncio.Event()
@@ -294,32 +294,31 @@ class SignalIngestService:
 
     async def _cancel(self, cancel: SignalCancel) -> IngestResult:
         key = _post_key(cancel.source, cancel.raw_text)
-        async with self._store_lock:
-            self._forget_cancels_before(cancel.received_at - self._dedup_window_ms)
-            if key in self._recent_cancels:
-                withdrawn = self._recent_cancels[key][1]
-                return IngestResult(IngestOutcome.DUPLICATE, withdrawn, f"same cancel post as for signal {withdrawn}")
-            async with self._db.transaction() as tx:
-                open_signal = await tx.signals.latest_open_for(
-                    cancel.source, cancel.symbol, since=cancel.received_at - self._cancel_window_ms
+        async with self._store_lock, self._db.transaction() as tx:
+            withdrawn = await tx.signals.cancelled_by(
+                cancel.source,
+                key,
+                signals_since=cancel.received_at - self._cancel_window_ms,
+                posted_since=cancel.received_at - self._dedup_window_ms,
+            )
+            if withdrawn is not None:
+                reason = f"same cancel post as for signal {withdrawn}"
+                return IngestResult(IngestOutcome.DUPLICATE, withdrawn, reason)
+            open_signal = await tx.signals.latest_open_for(
+                cancel.source, cancel.symbol, since=cancel.received_at - self._cancel_window_ms
+            )
+            if open_signal is None:
+                return IngestResult(
+                    IngestOutcome.CANCEL_UNMATCHED,
+                    reason=f"no open signal of {cancel.source} for {cancel.symbol} to cancel",
                 )
-                if open_signal is None:
-                    return IngestResult(
-                        IngestOutcome.CANCEL_UNMATCHED,
-                        reason=f"no open signal of {cancel.source} for {cancel.symbol} to cancel",
-                    )
-                when = to_datetime(cancel.received_at or self._clock()).strftime("%Y-%m-%d %H:%M:%S UTC")
-                await tx.signals.set_status(
-                    open_signal.id, SignalStatus.CANCELLED, f"withdrawn by the source at {when}"
-                )
-            self._recent_cancels[key] = (cancel.received_at, open_signal.id)
+            when = to_datetime(cancel.received_at or self._clock()).strftime("%Y-%m-%d %H:%M:%S UTC")
+            await tx.signals.cancel(
+                open_signal.id, f"withdrawn by the source at {when}", post_key=key, posted_at=cancel.received_at
+            )
         log.info("signal %s withdrawn by %s", open_signal.id, cancel.source)
         self._spawn(self._on_cancel(open_signal.id), "cancel", open_signal.id)
         return IngestResult(IngestOutcome.CANCELLED, open_signal.id)
-
-    def _forget_cancels_before(self, moment: int) -> None:
-        for key in [key for key, (at, _) in self._recent_cancels.items() if at < moment]:
-            del self._recent_cancels[key]
 
     async def _reject(
         self,

@@ -23,6 +23,8 @@ from elcaro.models.enums import (
     Side,
     TimeInForce,
 )
+from elcaro.models.licence import LicenceSource, LicenceTier
+from elcaro.models.payment import PaymentMethod, PaymentStatus
 from elcaro.models.signal import SourceKind
 from elcaro.models.user import SettingsScope
 from elcaro.storage.types import ExactDecimal, JSONType, StrEnumType
@@ -49,6 +51,8 @@ class SignalStatus(StrEnum):
     """The post could not be parsed into a valid signal; the raw text and the reason are kept."""
     CANCELLED = "cancelled"
     DUPLICATE = "duplicate"
+    EXPIRED = "expired"
+    """Accepted, but the platform stopped before fanning it out and it was too old to trade at the next start."""
 
 
 class PositionStatus(StrEnum):
@@ -104,6 +108,8 @@ class UserRow(Base):
     last_seen_at: Mapped[int | None] = mapped_column(BigInteger)
     # The user's own pause: no new entries, open positions still managed. Not part of the ``User`` model yet.
     trading_paused: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # When Telegram answered that the user blocked the bot (None: reachable); cleared when they write again.
+    bot_blocked_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class CredentialRow(Base):
@@ -387,3 +393,231 @@ class CustomParserRow(Base):
     created_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- ELC ledger (amounts are integer minor units) ------------------------------------------------
+
+
+class LedgerAccountRow(Base):
+    """An account of the journal: a user's available or locked ELC, or one of the platform's own."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # No ON DELETE: the journal outlives nothing it refers to.
+    user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerTransactionRow(Base):
+    """One balanced movement, chained by hash to the one before. ``seq`` is assigned under the chain head's lock."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (Index("ix_ledger_transactions_kind_created_at", "kind", "created_at"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    memo: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(200), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(Id)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerEntryRow(Base):
+    """One leg of a transaction: a signed amount on one account; a transaction's legs sum to zero."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        Index("ix_ledger_entries_account_id_transaction_seq", "account_id", "transaction_seq"),
+        NO_ID_REUSE,
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    transaction_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_transactions.seq"), index=True)
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("ledger_accounts.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerBalanceRow(Base):
+    """The cached sum of an account's entries, written in the same transaction as the entries."""
+
+    __tablename__ = "ledger_balances"
+
+    account_id: Mapped[int] = mapped_column(Id, ForeignKey("ledger_accounts.id"), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerChainHeadRow(Base):
+    """The one row (id 1) naming the newest transaction; every append locks it first."""
+
+    __tablename__ = "ledger_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class WalletRow(Base):
+    """A user's deposit address, derived from the platform's seed; no key material is stored."""
+
+    __tablename__ = "wallets"
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42), unique=True)
+    derivation_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class PlatformSecretRow(Base):
+    """A secret of the platform itself (such as the wallet seed), encrypted before it gets here."""
+
+    __tablename__ = "platform_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReferralRewardRow(Base):
+    """A referral reward the ledger paid: which referee earned it for which referrer."""
+
+    __tablename__ = "referral_rewards"
+    __table_args__ = (Index("ix_referral_rewards_referrer_id_created_at", "referrer_id", "created_at"), NO_ID_REUSE)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    referee_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    transaction_seq: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_transactions.seq"), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- Licences and payments -----------------------------------------------------------------------
+
+
+class LicenceRow(Base):
+    """A user's continuous holding of one tier. No ON DELETE: licences are paid for and outlive nothing."""
+
+    __tablename__ = "licences"
+    __table_args__ = (
+        Index("ix_licences_user_id_expires_at", "user_id", "expires_at"),
+        Index("ix_licences_expires_at", "expires_at"),
+        NO_ID_REUSE,
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    tier: Mapped[LicenceTier] = mapped_column(StrEnumType(LicenceTier, 16))
+    source: Mapped[LicenceSource] = mapped_column(StrEnumType(LicenceSource, 16))
+    starts_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LicenceTrialRow(Base):
+    """Who has had the trial: the primary key is what makes it once per user, even under concurrent requests."""
+
+    __tablename__ = "licence_trials"
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), primary_key=True)
+    licence_id: Mapped[int] = mapped_column(Id, ForeignKey("licences.id"))
+    started_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class LicenceWarningRow(Base):
+    """An expiry warning sent: once per licence, threshold and expiry (an extension moves the expiry)."""
+
+    __tablename__ = "licence_warnings"
+
+    licence_id: Mapped[int] = mapped_column(Id, ForeignKey("licences.id"), primary_key=True)
+    threshold_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sent_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class PromoCodeRow(Base):
+    __tablename__ = "promo_codes"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    tier: Mapped[LicenceTier] = mapped_column(StrEnumType(LicenceTier, 16))
+    days: Mapped[int] = mapped_column(Integer)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer)
+    valid_until: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class PromoRedemptionRow(Base):
+    """One use of a promo code; the unique pair is what limits it to one use per user."""
+
+    __tablename__ = "promo_redemptions"
+    __table_args__ = (UniqueConstraint("promo_id", "user_id"), NO_ID_REUSE)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    promo_id: Mapped[int] = mapped_column(Id, ForeignKey("promo_codes.id"))
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    licence_id: Mapped[int] = mapped_column(Id, ForeignKey("licences.id"))
+    redeemed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaymentRow(Base):
+    """A payment for a licence. A provider's id and a caller's key are each unique per method: a replay finds it."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("method", "external_id"),
+        UniqueConstraint("method", "idempotency_key"),
+        Index("ix_payments_user_id_created_at", "user_id", "created_at"),
+        NO_ID_REUSE,
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    method: Mapped[PaymentMethod] = mapped_column(StrEnumType(PaymentMethod, 16))
+    status: Mapped[PaymentStatus] = mapped_column(StrEnumType(PaymentStatus, 16), index=True)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal)
+    currency: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[LicenceTier] = mapped_column(StrEnumType(LicenceTier, 16))
+    months: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    reference: Mapped[str | None] = mapped_column(Text)
+    licence_id: Mapped[int | None] = mapped_column(Id, ForeignKey("licences.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    paid_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PaymentEventRow(Base):
+    """Append-only: every status a payment took, who moved it and why."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (NO_ID_REUSE,)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(Id, ForeignKey("payments.id"), index=True)
+    from_status: Mapped[PaymentStatus | None] = mapped_column(StrEnumType(PaymentStatus, 16))
+    to_status: Mapped[PaymentStatus] = mapped_column(StrEnumType(PaymentStatus, 16))
+    actor_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[int] = mapped_column(BigInteger)
+

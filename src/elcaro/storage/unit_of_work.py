@@ -10,9 +10,15 @@ from elcaro.storage.repositories import (
     CredentialsRepository,
     CustomParsersRepository,
     ExecutionsRepository,
+    LedgerRepository,
+    LicencesRepository,
     OrdersRepository,
     PaperVenuesRepository,
+    PaymentsRepository,
+    PlatformSecretsRepository,
     PositionsRepository,
+    PromoCodesRepository,
+    ReferralsRepository,
     SettingsRepository,
     SignalSourcesRepository,
     SignalsRepository,
@@ -20,6 +26,7 @@ from elcaro.storage.repositories import (
     TradesRepository,
     UsersRepository,
     UserTargetsRepository,
+    WalletsRepository,
 )
 
 
@@ -42,3 +49,10 @@ class UnitOfWork:
         self.system_flags = SystemFlagsRepository(session)
         self.signal_sources = SignalSourcesRepository(session)
         self.custom_parsers = CustomParsersRepository(session)
+        self.ledger = LedgerRepository(session)
+        self.referrals = ReferralsRepository(session)
+        self.wallets = WalletsRepository(session)
+        self.platform_secrets = PlatformSecretsRepository(session)
+        self.licences = LicencesRepository(session)
+        self.promo_codes = PromoCodesRepository(session)
+        self.payments = PaymentsRepository(session)

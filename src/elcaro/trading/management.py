@@ -277,6 +277,8 @@ class _Run:
         s = self.state
         if request.qty is None:
             self.close_all(request.reason)
+            if not self.state.is_open:  # nothing filled yet: withdrawing the entries was the whole close
+                self.set(closed_at=request.at, exit_reason=request.reason)
             return
         qty = min(round_to_step(request.qty, s.instrument.qty_step, "down"), s.free_qty)
         if qty >= _min_close(s):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from elcaro.core.codec import decode
 from elcaro.core.events import EventBus
+from elcaro.exchanges.client import CachePolicy, ClientSettings, ExchangeClientPool, RetryPolicy
 from elcaro.exchanges.paper import PaperExchangeAdapter
 from elcaro.models import (
     ZERO,
@@ -31,6 +32,7 @@ from elcaro.services.copy_trading import CopyTradingService
 from elcaro.services.credentials import CredentialService
 from elcaro.services.exchange_access import ExchangeAccess, paper_account_id
 from elcaro.services.paper_venue import PaperVenue
+from elcaro.services.positions import MonitorConfig, PositionMonitor
 from elcaro.services.users import UserService
 from elcaro.storage import Database, ExecutionRecord
 from elcaro.trading import ALLOW_ALL, EntryPlan, LicencePolicy
@@ -90,6 +92,18 @@ class ScriptedVenue(PaperVenue):
         return opened if script is None else script(self.engine, account_id)
 
 
+class FreshQuotesAccess(ExchangeAccess):
+    """Exchange access whose clients keep no ticker: a test moves prices faster than the second a client keeps
+    one. Retries back off for milliseconds, as against a venue without lag."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = ClientSettings(
+            retry=RetryPolicy(backoff_initial=0.001, backoff_max=0.01), cache=CachePolicy(ticker_ttl=0)
+        )
+        self.pool = ExchangeClientPool(self._open, self._keys, settings=settings)
+
+
 class RecordingBus(EventBus[TradingEvent]):
     """The platform's bus, keeping a list of everything published for the test to read."""
 
@@ -112,19 +126,33 @@ class RecordingBus(EventBus[TradingEvent]):
 
 class World:
     def __init__(
-        self, database: Database, venue: ScriptedVenue, credentials: CredentialService, access: ExchangeAccess
+        self,
+        database: Database,
+        venue: ScriptedVenue,
+        credentials: CredentialService,
+        access: ExchangeAccess,
+        clock: Callable[[], int] | None = None,
     ) -> None:
+        """``clock``: the services' clock, a hand-set one at ``T0`` unless given (a venue on the wall clock)."""
         self.database = database
         self.venue = venue
         self.credentials = credentials
         self.access = access
-        self.clock = Clock()
+        self.clock: Callable[[], int] = clock or Clock()
         self.bus = RecordingBus()
         self._users = UserService(database)
         self._telegram_ids = iter(range(1001, 100_000))
 
     def service(self, licence: LicencePolicy = ALLOW_ALL, **options: Any) -> CopyTradingService:
+        """Copy trading as the platform runs it: with a position monitor (``monitor()`` unless one is given)."""
+        options.setdefault("positions", self.monitor())
         return CopyTradingService(self.database, self.access, self.bus, licence, clock=self.clock, **options)
+
+    def monitor(self) -> PositionMonitor:
+        """A position monitor on this world's venue, not started: a test drives it pass by pass."""
+        return PositionMonitor(
+            self.database, self.access, self.bus, config=MonitorConfig(streams=False), clock=self.clock
+        )
 
     async def user(
         self,

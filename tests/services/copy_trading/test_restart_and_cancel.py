@@ -16,7 +16,7 @@ from elcaro.models.events import EventKind
 from elcaro.services.copy_trading import CopyCode
 from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.paper_venue import PaperVenue
-from elcaro.services.positions import PositionMonitor
+from elcaro.services.positions.notices import figure
 from elcaro.storage import ExecutionStatus, SignalStatus
 from elcaro.trading import PositionState
 
@@ -40,23 +40,26 @@ async def test_a_restart_mid_fan_out_leaves_exactly_one_set_of_orders_per_user(w
     settings = [{"risk_pct": "1", "dca_legs": DCA}, {"risk_pct": "2", "order_type": "limit", "dca_legs": DCA}]
     done = [await world.user(settings[n % 2]) for n in range(4)]
     interrupted = [await world.user(settings[n % 2]) for n in range(3)]
+    never_started = [await world.user(settings[n % 2]) for n in range(2)]
     for user_id in interrupted:
         world.script(user_id, AnswerLost)
     signal = await world.signal()
     assert signal.id is not None
     engine = world.venue.engine
 
-    fan_out = asyncio.create_task(world.service().fan_out(signal))
+    # Three pairs at a time: the interrupted users hold every slot, so the last users are never reached.
+    fan_out = asyncio.create_task(world.service(max_concurrent=len(interrupted)).fan_out(signal))
     async with asyncio.timeout(10):
         await world.bus.until(EventKind.ENTRY_PLACED, len(done))
         for _ in interrupted:
             await taken.acquire()
-    fan_out.cancel()  # the crash: entries of three users are on the venue, unrecorded
+    fan_out.cancel()  # the crash: entries of three users are on the venue, unrecorded; two users not served at all
     with pytest.raises(asyncio.CancelledError):
         await fan_out
     await world.access.close()
     records = await world.executions(signal.id)
     assert {records[user_id].status for user_id in interrupted} == {ExecutionStatus.PLACING}
+    assert not set(never_started) & set(records)
 
     # The next start: a fresh service on the same database and venue.
     venue = PaperVenue(world.database, engine, "restarted")
@@ -70,7 +73,7 @@ async def test_a_restart_mid_fan_out_leaves_exactly_one_set_of_orders_per_user(w
 
     records = await world.executions(signal.id)
     async with world.database.transaction() as tx:
-        for user_id in (*done, *interrupted):
+        for user_id in (*done, *interrupted, *never_started):
             record = records[user_id]
             plan = plan_of(record)
             orders = engine.orders(world.account(user_id))
@@ -82,7 +85,7 @@ async def test_a_restart_mid_fan_out_leaves_exactly_one_set_of_orders_per_user(w
             position = engine.position(world.account(user_id), BTC.symbol)
             assert (position.qty if position else D(0)) == filled <= plan.qty  # one entry's worth, never two
     assert {outcome.execution_id for outcome in again.outcomes} == {r.id for r in records.values()}
-    assert len(world.events(EventKind.ENTRY_PLACED)) == len(done) + len(interrupted)
+    assert len(world.events(EventKind.ENTRY_PLACED)) == len(done) + len(interrupted) + len(never_started)
 
 
 async def test_resume_catches_stored_orders_up_with_what_happened_while_down(world: World) -> None:
@@ -123,7 +126,9 @@ async def test_a_cancel_withdraws_resting_entries_and_leaves_filled_positions_ma
     [withdrawn] = engine.orders(world.account(resting))
     assert withdrawn.status is OrderStatus.CANCELED
     assert (after[resting].status, after[resting].reason_code) == (ExecutionStatus.SKIPPED, CopyCode.SIGNAL_CANCELLED)
-    entry, dca = engine.orders(world.account(entered))
+    plan = plan_of(before[entered])
+    orders = {order.client_order_id: order for order in engine.orders(world.account(entered))}
+    entry, dca = orders[plan.entries[0].client_order_id], orders[plan.dca[0].client_order_id]
     assert (entry.status, dca.status) == (OrderStatus.FILLED, OrderStatus.CANCELED)
     assert (after[entered].status, after[entered].reason_code) == (ExecutionStatus.FILLED, CopyCode.SIGNAL_CANCELLED)
     position = engine.position(world.account(entered), BTC.symbol)
@@ -132,15 +137,21 @@ async def test_a_cancel_withdraws_resting_entries_and_leaves_filled_positions_ma
         gone = await tx.positions.get(before[resting].position_id or 0)
         kept = await tx.positions.get(before[entered].position_id or 0)
         state = decode(PositionState, await tx.positions.get_state(before[resting].position_id or 0))
-        stored_dca = await tx.orders.get(entered, PAPER, dca.client_order_id)
     assert gone is not None and not gone.is_open and state.exit_reason is ExitReason.SIGNAL_CANCEL
     assert kept is not None and kept.is_open
-    assert stored_dca is not None and stored_dca.status is OrderStatus.CANCELED
-    notices = {event.user_id: event for event in world.events(EventKind.ENTRY_SKIPPED)}
-    assert notices[resting].code == CopyCode.SIGNAL_CANCELLED
-    assert notices[entered].data == {"withdrawn": "1", "filled": "true"}
+    notices = {event.user_id: event for event in world.events(EventKind.ENTRY_CANCELLED)}
+    assert {user: event.code for user, event in notices.items()} == {
+        resting: CopyCode.SIGNAL_CANCELLED,
+        entered: CopyCode.SIGNAL_CANCELLED,
+    }
+    assert notices[resting].data["position_open"] == "false"
+    assert (notices[entered].data["withdrawn"], notices[entered].data["position_open"]) == ("1", "true")
+    assert world.events(EventKind.POSITION_CLOSED) == []  # the resting entry never filled: no position to report
+    assert world.events(EventKind.ENTRY_SKIPPED) == []
 
-    assert await service.cancel(signal.id) == 0  # nothing rests any more
+    assert await service.cancel(signal.id) == 0  # nothing rests any more, and no one is told again
+    assert len(world.events(EventKind.ENTRY_CANCELLED)) == 2
+    assert await world.executions(signal.id) == after
 
 
 async def test_a_signal_stored_as_cancelled_is_not_fanned_out(world: World) -> None:
@@ -155,10 +166,10 @@ async def test_a_signal_stored_as_cancelled_is_not_fanned_out(world: World) -> N
     assert report.outcomes == () and await world.executions(signal.id) == {}
 
 
-async def test_with_the_position_monitor_positions_are_handed_over_and_cancels_are_its_to_make(world: World) -> None:
-    monitor = PositionMonitor(world.database, world.access, world.bus, clock=world.clock)
-    resting = await world.user({"order_type": "limit", "limit_offset_pct": "1"})
+async def test_positions_are_handed_to_the_monitor_and_the_execution_follows_them_to_closed(world: World) -> None:
+    monitor = world.monitor()
     entered = await world.user()
+    resting = await world.user({"order_type": "limit", "limit_offset_pct": "1"})
     signal = await world.signal()
     assert signal.id is not None
     service = world.service(positions=monitor)
@@ -167,16 +178,25 @@ async def test_with_the_position_monitor_positions_are_handed_over_and_cancels_a
 
     records = await world.executions(signal.id)
     assert monitor.position_ids == {records[resting].position_id, records[entered].position_id}
-    assert await service.cancel(signal.id) == 2
-    [withdrawn] = world.venue.engine.orders(world.account(resting))
-    assert withdrawn.status is OrderStatus.CANCELED
-    after = await world.executions(signal.id)
-    assert {after[user_id].reason_code for user_id in (resting, entered)} == {CopyCode.SIGNAL_CANCELLED}
-    assert (after[resting].status, after[entered].status) == (ExecutionStatus.SKIPPED, ExecutionStatus.FILLED)
-    async with world.database.transaction() as tx:
-        gone = await tx.positions.get(records[resting].position_id or 0)
-        kept = await tx.positions.get(records[entered].position_id or 0)
-    assert gone is not None and not gone.is_open  # the monitor closed what never filled
-    assert kept is not None and kept.is_open
-    position = world.venue.engine.position(world.account(entered), BTC.symbol)
-    assert position is not None and position.stop_loss == D(58800)
+    assert (records[entered].status, records[resting].status) == (ExecutionStatus.FILLED, ExecutionStatus.PLACED)
+    engine = world.venue.engine
+    engine.update_mark(BTC.symbol, D(59300))  # through the 59 400 limit
+    await monitor.sync()
+    records = await world.executions(signal.id)
+    assert records[resting].status is ExecutionStatus.FILLED  # its first fill moved it on
+
+    engine.update_mark(BTC.symbol, D(58700))  # through the stop: both positions close on the venue
+    await monitor.sync()
+
+    assert monitor.position_ids == set()
+    records = await world.executions(signal.id)
+    for user_id in (entered, resting):
+        record = records[user_id]
+        assert (record.status, record.reason_code) == (ExecutionStatus.CLOSED, "stop_loss"), user_id
+        async with world.database.transaction() as tx:
+            assert [r.id for r in await tx.executions.for_position(record.position_id or 0)] == [record.id]
+            row = await tx.positions.get(record.position_id or 0)
+            trades = await tx.trades.list_for_position(record.position_id or 0)
+        assert row is not None and row.closed_at is not None
+        assert record.reason == f"the position closed (stop_loss), net PnL {figure(row.realized_pnl)}"
+        assert [t.exit_reason for t in trades] == [ExitReason.STOP_LOSS]

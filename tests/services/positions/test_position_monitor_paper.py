@@ -270,3 +270,51 @@ async def test_entries_filled_long_before_the_position_was_stored_are_found(
     await watcher.sync()
     targets = [o.client_order_id for o in venue.engine.open_orders(paper_account_id(user)) if o.reduce_only]
     assert targets == [o.client_order_id for o in plan.take_profits]
+
+
+async def test_funding_paid_over_the_position_life_is_booked_on_the_part_that_closes_it(
+    database: Database,
+    venue: PaperVenue,
+    access: ExchangeAccess,
+    bus: EventBus[TradingEvent],
+    events: Events,
+    clock: ManualClock,
+) -> None:
+    engine, account = venue.engine, paper_account_id
+    user = await new_user(database, 31)
+    settings = await store_settings(database, user)
+    client = await access.client(user, PAPER)
+    position_id, _ = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
+    watcher = monitor(database, access, bus, clock)
+    await watcher.rescan()
+    await watcher.sync()
+    wallet_before = engine.balance(account(user)).wallet  # the entry fee is already paid
+
+    clock.advance(MINUTE)
+    engine.apply_funding(BTC.symbol, D("0.0001"))  # the long pays 0.1 × 50 000 × 0.01 % = 0.5
+    clock.advance(MINUTE)
+    engine.update_mark(BTC.symbol, D(52000))  # target 1 (0.033) fills
+    await watcher.sync()
+    clock.advance(MINUTE)
+    engine.apply_funding(BTC.symbol, D("-0.0002"))  # now shorts pay: the long gets 0.067 × 52 000 × 0.02 % = 0.6968
+    clock.advance(MINUTE)
+    engine.update_mark(BTC.symbol, D(48900))  # through the stop: the rest closes
+    await watcher.sync()
+    assert watcher.position_ids == set()
+
+    async with database.transaction() as tx:
+        trades = await tx.trades.list_for_position(position_id)
+        row = await tx.positions.get(position_id)
+    assert [(t.exit_reason, t.funding) for t in trades] == [
+        (ExitReason.TAKE_PROFIT, D(0)),
+        (ExitReason.STOP_LOSS, D("0.1968")),  # −0.5 + 0.6968, the position's whole life
+    ]
+    venue_records = engine.closed_pnl(account(user), BTC.symbol)
+    assert sum(t.funding for t in trades) == sum(r.funding for r in venue_records)
+    # What the account gained, to the cent, is what the trade log says: fees, funding and all.
+    entry_fees = sum(f.fee for f in engine.fills(account(user)) if f.side is Side.BUY)
+    assert row is not None and row.realized_pnl == sum(t.net_pnl for t in trades)
+    assert engine.balance(account(user)).wallet - wallet_before - entry_fees == row.realized_pnl
+    (closed,) = await events.of(EventKind.POSITION_CLOSED)
+    assert (closed.data["funding"], closed.data["funding_included"]) == ("0.1968", "true")
+    assert closed.data["realized_pnl"] == str(row.realized_pnl.normalize())

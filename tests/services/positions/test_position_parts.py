@@ -16,7 +16,7 @@ from elcaro.models.errors import ValidationError
 from elcaro.models.events import EventKind
 from elcaro.models.market import Candle
 from elcaro.services.positions.atr import average_true_range, closed_candles, true_ranges
-from elcaro.services.positions.notices import Owner, figure, step_notices
+from elcaro.services.positions.notices import Owner, closed_notice, figure, step_notices
 from elcaro.services.positions.reconcile import EntriesGone, Missing, Snapshot, Unprotected, check
 from elcaro.services.positions.record import Ledger, Stored
 from elcaro.services.positions.routing import client_ids, event_for, route
@@ -31,6 +31,7 @@ from elcaro.trading import (
     PositionState,
     SetStop,
     TradingSettings,
+    WithdrawEntries,
     build_plan,
     open_position,
     step,
@@ -165,7 +166,7 @@ def test_events_tell_target_hits_partial_steps_dca_fills_and_stop_moves_in_figur
     dca = entry_plan.dca[0]
     added = step(state, fill(dca.client_order_id, Side.BUY, str(dca.qty), str(dca.price), T0 + MINUTE), settings)
     (notice,) = step_notices(
-        owner, state, fill(dca.client_order_id, Side.BUY, str(dca.qty), str(dca.price)), added, [], Ledger(), T0
+        owner, state, fill(dca.client_order_id, Side.BUY, str(dca.qty), str(dca.price)), added, [], T0
     )
     assert notice.kind is EventKind.DCA_FILLED and notice.position_id == 9 and notice.signal_id == 7
     assert notice.data["entry_price"] == figure(added.state.entry_price)
@@ -175,8 +176,54 @@ def test_events_tell_target_hits_partial_steps_dca_fills_and_stop_moves_in_figur
     hit = fill(tp.client_order_id, Side.SELL, str(tp.qty), str(tp.price), T0 + 2 * MINUTE)
     result = step(added.state, hit, settings)
     trades = [result.state.trade(part) for part in result.exits]
-    kinds = [n.kind for n in step_notices(owner, added.state, hit, result, trades, Ledger(), T0)]
+    kinds = [n.kind for n in step_notices(owner, added.state, hit, result, trades, T0)]
     assert kinds == [EventKind.TAKE_PROFIT, EventKind.BREAK_EVEN]
+
+
+def test_a_withdrawal_tells_what_it_took_off_the_venue_and_a_close_tells_the_final_figures() -> None:
+    state, entry_plan, settings = opened(dca_legs=[{"offset_pct": 1, "size_multiplier": 1}], sl_pct=5)
+    owner = Owner(9, 3, DEMO, 7)
+    withdrawn = step(state, WithdrawEntries(T0 + MINUTE), settings)
+    (notice,) = step_notices(owner, state, WithdrawEntries(T0 + MINUTE), withdrawn, [], T0, withdrawal_code="gone")
+    dca = entry_plan.dca[0]
+    assert (notice.kind, notice.code) == (EventKind.ENTRY_CANCELLED, "gone")
+    assert notice.data == {
+        "withdrawn": "1",
+        "withdrawn_qty": figure(dca.qty),
+        "position_qty": figure(state.qty),
+        "position_open": "true",
+    }
+    assert (
+        step_notices(
+            owner, withdrawn.state, WithdrawEntries(T0), step(withdrawn.state, WithdrawEntries(T0), settings), [], T0
+        )
+        == []
+    )
+
+    never = open_position(entry_plan, BTC)
+    assert closed_notice(owner, step(never, WithdrawEntries(T0), settings).state, Ledger(), T0) is None
+    stopped = step(state, fill("venue-stop", Side.SELL, str(state.qty), "47500", T0 + MINUTE), settings).state
+    ledger = Ledger(realized_pnl=D("-250.5"), fees=D("5"), funding=D("-0.5"), funding_reported=True)
+    closed = closed_notice(owner, stopped, ledger, T0 + MINUTE)
+    assert closed is not None and closed.kind is EventKind.POSITION_CLOSED and closed.code is None
+    assert {
+        k: closed.data[k] for k in ("exit_reason", "realized_pnl", "funding", "funding_included", "exit_price")
+    } == {
+        "exit_reason": "stop_loss",
+        "realized_pnl": "-250.5",
+        "funding": "-0.5",
+        "funding_included": "true",
+        "exit_price": "47500",
+    }
+
+
+def test_a_ledger_stored_before_funding_was_recorded_still_reads() -> None:
+    state, _, _ = opened()
+    stored = Stored(state, Ledger(fills=("t1",), fills_since=T0, realized_pnl=D(3), fees=D(1)))
+    old = stored.to_json()
+    for key in ("funding", "funding_reported", "closing_code"):
+        del old["monitor"][key]
+    assert Stored.from_json(old) == stored
 
 
 def test_figures_are_plain_exact_decimals() -> None:

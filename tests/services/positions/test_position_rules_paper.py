@@ -149,8 +149,16 @@ async def test_a_cancelled_signal_withdraws_entries_that_have_not_filled(
     async with database.transaction() as tx:
         row = await tx.positions.get(position_id)
     assert row is not None and row.closed_at is not None and row.realized_pnl == 0
-    (closed,) = await events.of(EventKind.POSITION_CLOSED)
-    assert closed.data["exit_reason"] == "signal_cancel"
+    (cancelled,) = await events.of(EventKind.ENTRY_CANCELLED)
+    assert (cancelled.code, cancelled.position_id, cancelled.signal_id) == (
+        "signal_cancelled",
+        position_id,
+        plan.key.signal_id,
+    )
+    assert cancelled.data == {"withdrawn": "1", "withdrawn_qty": "0.1", "position_qty": "0", "position_open": "false"}
+    assert await events.of(EventKind.POSITION_CLOSED) == []  # nothing was ever held: the withdrawal says it all
+    assert await watcher.cancel_signal(plan.key.signal_id) == 0  # asked again: nothing to do, no one told twice
+    assert len(await events.of(EventKind.ENTRY_CANCELLED)) == 1
 
 
 async def test_entries_cancelled_on_the_venue_close_the_position_that_never_opened(
@@ -176,8 +184,9 @@ async def test_entries_cancelled_on_the_venue_close_the_position_that_never_open
     assert len(watcher.position_ids) == 1  # once could be a moment's disagreement
     await watcher.sync()
     assert watcher.position_ids == set()
-    (closed,) = await events.of(EventKind.POSITION_CLOSED)
-    assert closed.code == "entries_gone"
+    (gone,) = await events.of(EventKind.ENTRY_CANCELLED)
+    assert (gone.code, gone.data["position_open"]) == ("entries_gone", "false")
+    assert await events.of(EventKind.POSITION_CLOSED) == []
 
 
 async def test_a_stop_removed_on_the_venue_is_set_again(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from elcaro.models import Target
 from elcaro.services.copy_trading.notices import Notices
@@ -31,6 +31,15 @@ class PositionManager(Protocol):
         ...
 
 
+@runtime_checkable
+class LicenceSource(Protocol):
+    """Where the licence policy comes from when it is stored (``services.licences.LicenceService``)."""
+
+    async def book(self, tx: UnitOfWork, user_ids: Collection[int], now: int) -> LicencePolicy:
+        """The policy for ``user_ids`` as their licences stand at ``now``, read in ``tx``."""
+        ...
+
+
 class Context:
     """The database, the venues, the event stream, the licence policy, the clock and the position manager."""
 
@@ -39,7 +48,7 @@ class Context:
         database: Database,
         access: ExchangeAccess,
         notices: Notices,
-        licence: LicencePolicy,
+        licence: LicencePolicy | LicenceSource,
         clock: Callable[[], int],
         positions: PositionManager | None,
     ) -> None:
@@ -57,6 +66,12 @@ class Context:
         # out behind a transaction that the busy event loop lets finish only slowly. Queued here instead, in
         # order, each starts when the last is done.
         self._transactions = asyncio.Semaphore(1 if database.dialect == "sqlite" else POSTGRES_TRANSACTIONS)
+
+    async def licence_policy(self, tx: UnitOfWork, user_id: int, now: int) -> LicencePolicy:
+        """The policy the gates ask about ``user_id``: read from storage in ``tx`` when licences are stored."""
+        if isinstance(self.licence, LicenceSource):
+            return await self.licence.book(tx, (user_id,), now)
+        return self.licence
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

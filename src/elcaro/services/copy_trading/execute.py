@@ -122,10 +122,11 @@ class PairExecutor:
                 user_may_trade=subscriber.user.may_trade,
                 live_opted_in=subscriber.target.live_opt_in_at is not None,
             )
+            licence = await ctx.licence_policy(tx, pair.user_id, facts.now)
 
         def gates(*, has_credentials: bool, wallet: Decimal | None = None) -> _Refused | None:
             snapshot = facts.snapshot(has_credentials=has_credentials, wallet=wallet)
-            blocked = check_gates(signal, settings, pair.target, pair.user_id, snapshot, ctx.licence)
+            blocked = check_gates(signal, settings, pair.target, pair.user_id, snapshot, licence)
             return None if blocked is None else _Refused(blocked.code, blocked.message)
 
         refused = gates(has_credentials=True)

@@ -1,4 +1,5 @@
-"""The events a fan-out tells users about: entry placed, skipped (with the gate or refusal code), failed.
+"""The events a fan-out tells users about: entry placed, skipped (with the gate or refusal code), failed; and
+admins, a signal that expired before it could be fanned out.
 
 Published only after what they announce is committed, so a user is never told of an entry the platform
 does not know about. Figures travel as exact decimal strings; the interfaces format and translate them.
@@ -72,6 +73,20 @@ class Notices:
 
     def failed(self, user_id: int, target: Target, symbol: str, signal_id: int, code: str, message: str) -> None:
         self._publish(EventKind.ENTRY_FAILED, user_id, target, symbol, signal_id, code=code, message=message)
+
+    def signal_expired(self, signal_id: int, symbol: str, message: str, data: Mapping[str, str]) -> None:
+        """For admins (no user): the signal was stored, the platform stopped, and it was too old at the restart."""
+        self._bus.publish(
+            TradingEvent(
+                kind=EventKind.SIGNAL_EXPIRED,
+                at=self._clock(),
+                symbol=symbol,
+                signal_id=signal_id,
+                code="signal_expired",
+                data=dict(data),
+                message=message,
+            )
+        )
 
     def _publish(
         self,

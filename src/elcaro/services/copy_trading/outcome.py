@@ -17,6 +17,9 @@ class CopyCode(StrEnum):
     UNKNOWN_SYMBOL = "unknown_symbol"
     """The target's venue does not list the signal's instrument."""
     SIGNAL_CANCELLED = "signal_cancelled"
+    """The signal's source cancelled it: entries not yet filled are withdrawn (or were never placed)."""
+    SIGNAL_EXPIRED = "signal_expired"
+    """The platform stopped before serving this user, and at the next start the signal was too old to trade."""
     STOP_NOT_ATTACHED = "stop_not_attached"
     """The venue took an entry without its stop: the entry was withdrawn and anything filled closed at market."""
     PLAN_UNREADABLE = "plan_unreadable"
@@ -58,6 +61,9 @@ class FanOutReport:
 
     def count(self, *statuses: ExecutionStatus) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status in statuses)
+
+    def count_code(self, code: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.code == code)
 
     def by_user(self, user_id: int) -> list[PairOutcome]:
         return [outcome for outcome in self.outcomes if outcome.user_id == user_id]

@@ -37,10 +37,13 @@ class Placement:
         instrument: Instrument,
         client: ExchangeClient,
         on_venue: Mapping[str, Order] | None = None,
+        *,
+        send_new: bool = True,
     ) -> PairOutcome:
         """Set the leverage, send every entry and DCA order not ``on_venue`` already, and record the result.
 
         Any exchange error withdraws what was sent (see :meth:`_abandon`): a plan is entered whole or not at all.
+        ``send_new`` False (the signal was cancelled, or is too old) records only what is ``on_venue``, sending nothing.
         """
         known = on_venue or {}
         sent: list[Order] = []
@@ -48,6 +51,8 @@ class Placement:
         try:
             leverage = await client.set_leverage(plan.symbol, Decimal(plan.leverage))
             for order in (*plan.entries, *plan.dca):
+                if not send_new and order.client_order_id not in known:
+                    continue
                 sending = order
                 placed = known.get(order.client_order_id) or await client.place_order(order)
                 sending = None
@@ -71,8 +76,9 @@ class Placement:
         """
         ctx, key = self._ctx, plan.key
         now = ctx.clock()
-        entries = orders[: len(plan.entries)]
-        filled = all(order.status is OrderStatus.FILLED for order in entries)
+        entry_ids = {order.client_order_id for order in plan.entries}
+        entries = [order for order in orders if order.client_order_id in entry_ids]
+        filled = bool(entries) and all(order.status is OrderStatus.FILLED for order in entries)
         status = ExecutionStatus.FILLED if filled else ExecutionStatus.PLACED
         position = Position(
             symbol=plan.symbol,
@@ -170,7 +176,7 @@ def _entry_price(plan: EntryPlan, entries: Sequence[Order]) -> Decimal:
     """The average entry expected: fill prices where entries filled, their own prices where they rest."""
     total = sum((order.qty for order in entries), ZERO)
     value = sum((order.qty * (order.avg_fill_price or _planned_price(plan, order)) for order in entries), ZERO)
-    return value / total
+    return value / total if total else plan.price
 
 
 def _planned_price(plan: EntryPlan, order: Order) -> Decimal:

@@ -4,6 +4,9 @@ An execution is ``placing`` from the moment its plan is stored until its orders 
 a crash anywhere in between leaves it unfinished with the plan — and the plan's client ids — at hand. Each of
 its orders is first looked up on the venue by client id; only those the venue does not have are sent, and
 those still go out under their own id, so even an order whose sending crossed the crash is never doubled.
+For a signal cancelled meanwhile, or grown too old to trade, nothing new is sent (a ``Halt``): what reached the
+venue is recorded and handed to the position monitor (which withdraws what rests when the signal is cancelled),
+and an execution none of whose orders got there is skipped with the halt's reason.
 
 Stored positions are not closed here: one the venue no longer holds stays open for the position monitor, whose
 close detection finds out how it ended (stop, liquidation, by hand) and records the trade.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from elcaro.core.codec import decode
 from elcaro.exchanges.client import ExchangeClient
@@ -27,13 +31,21 @@ from elcaro.trading import EntryPlan, GateCode
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """Why an interrupted execution may send nothing new (the signal was cancelled, or is too old to trade)."""
+
+    code: str
+    reason: str
+
+
 class Resumer:
     def __init__(self, ctx: Context, placement: Placement) -> None:
         self._ctx = ctx
         self._placement = placement
 
-    async def carry_on(self, record: ExecutionRecord) -> PairOutcome:
-        """Finish an execution a crash interrupted, from its stored plan."""
+    async def carry_on(self, record: ExecutionRecord, *, halt: Halt | None = None) -> PairOutcome:
+        """Finish an execution a crash interrupted, from its stored plan; with a ``halt``, only what is on the venue."""
         try:
             plan: EntryPlan = decode(EntryPlan, record.plan)
         except ValidationError as error:
@@ -50,7 +62,9 @@ class Resumer:
         except ExchangeError as error:
             # The venue cannot say what it holds: the execution stays unfinished for the next start.
             return await self._end(record, ExecutionStatus.PLACING, type(error).__name__, str(error))
-        return await self._placement.carry_out(record.id, plan, instrument, client, on_venue)
+        if halt is not None and not on_venue:
+            return await self._end(record, ExecutionStatus.SKIPPED, halt.code, halt.reason)
+        return await self._placement.carry_out(record.id, plan, instrument, client, on_venue, send_new=halt is None)
 
     async def reconcile_orders(self, limit: asyncio.Semaphore) -> int:
         """Bring stored open orders up to date with the venue (filled or cancelled while we were down).
@@ -91,7 +105,8 @@ class Resumer:
         async with self._ctx.transaction() as tx:
             ended = await tx.executions.set_status(record.id, status, reason_code=code, reason=reason, now=now)
         symbol = str(record.plan.get("symbol", ""))
-        self._ctx.notices.failed(record.user_id, record.target, symbol, record.signal_id, code, reason)
+        announce = self._ctx.notices.skipped if status is ExecutionStatus.SKIPPED else self._ctx.notices.failed
+        announce(record.user_id, record.target, symbol, record.signal_id, code, reason)
         return PairOutcome.of(ended)
 
 

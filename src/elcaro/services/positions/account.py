@@ -26,7 +26,8 @@ from elcaro.models.errors import ExchangeError, NotFoundError, OrderNotFoundErro
 from elcaro.models.events import EventKind, TradingEvent
 from elcaro.services.positions.config import MonitorConfig
 from elcaro.services.positions.executor import Outcome, action_id, execute
-from elcaro.services.positions.notices import Owner, figure, step_notices
+from elcaro.services.positions.funding import funding_over_life, reports_funding
+from elcaro.services.positions.notices import SIGNAL_CANCELLED, Owner, closed_notice, figure, step_notices
 from elcaro.services.positions.reconcile import EntriesGone, Finding, Missing, Snapshot, Unprotected, check
 from elcaro.services.positions.record import Stored
 from elcaro.services.positions.routing import client_ids, event_for, route
@@ -113,6 +114,10 @@ class AccountWatcher:
 
     def signal_positions(self, signal_id: int) -> list[int]:
         return [pid for pid, t in self._positions.items() if t.stored.state.key.signal_id == signal_id]
+
+    def has_resting_entries(self, position_id: int) -> bool:
+        tracked = self._positions.get(position_id)
+        return tracked is not None and any(leg.resting for leg in tracked.stored.state.adds)
 
     async def add(self, position_id: int) -> None:
         """Manage this stored position from now on (read afresh under the lock: a position read before
@@ -217,13 +222,16 @@ class AccountWatcher:
         # The row names the signal (none for an adopted position, whose key carries a stand-in).
         trades = [replace(result.state.trade(part), signal_id=tracked.row.signal_id) for part in result.exits]
         ledger = stored.ledger.after(fill, trades)
+        if closing_code is not None and result.state.is_closed and not stored.state.is_closed:
+            ledger = replace(ledger, closing_code=closing_code)  # told when the row closes (``_settle``)
         tracked.stored = Stored(result.state, ledger, (*stored.pending, *result.actions))
+        first_fill = stored.state.peak_qty == 0 and result.state.peak_qty > 0
         if fill is not None or trades or result.actions or _material(stored.state, result.state):
-            await self._save(tracked, trades)
+            await self._save(tracked, trades, first_fill=first_fill)
         owner = self._owner(tracked)
-        for notice in step_notices(owner, stored.state, event, result, trades, ledger, at):
-            closing = notice.kind is EventKind.POSITION_CLOSED and closing_code is not None
-            self._publish(replace(notice, code=closing_code) if closing else notice)
+        withdrawal = closing_code or SIGNAL_CANCELLED
+        for notice in step_notices(owner, stored.state, event, result, trades, at, withdrawal_code=withdrawal):
+            self._publish(notice)
 
     async def _apply_fill(self, tracked: Tracked, fill: Fill) -> None:
         event = event_for(tracked.stored.state, fill, self._liquidation.get(fill.symbol))
@@ -236,7 +244,7 @@ class AccountWatcher:
 
     async def _settle(self, tracked: Tracked) -> None:
         """Send what is pending; once the position is flat with nothing left to do, close its row —
-        after one last look for an entry that filled while it was being cancelled."""
+        after one last look for an entry that filled while it was being cancelled — and tell the owner."""
         while True:
             await self._drain(tracked)
             if tracked.stored.pending or not tracked.stored.state.is_closed:
@@ -246,7 +254,14 @@ class AccountWatcher:
                 return  # the venue could not be asked: the next sync tries again
             if not late:
                 break
-        await self._store.close(tracked, at=self._clock())
+        funding = await self._funding(tracked)
+        if isinstance(funding, _Unanswered):
+            return
+        await self._store.close(tracked, at=self._clock(), funding=funding)
+        stored = tracked.stored
+        notice = closed_notice(self._owner(tracked), stored.state, stored.ledger, self._clock())
+        if notice is not None:
+            self._publish(notice)
         del self._positions[tracked.id]
         self._settings.pop(tracked.id, None)
         self._suspects.pop(tracked.id, None)
@@ -254,6 +269,20 @@ class AccountWatcher:
         done = client_ids(tracked.stored.state)
         self._attempted -= done
         self._delayed -= done
+
+    async def _funding(self, tracked: Tracked) -> Decimal | _Unanswered | None:
+        """The funding of a position that is over, where the venue reports it (None where it does not); the
+        venue not answering now leaves the row open for the next sync to try again."""
+        stored = tracked.stored
+        if stored.state.peak_qty <= 0 or not reports_funding(self.target):
+            return None
+        try:
+            return await funding_over_life(await self.client(), stored.state, stored.ledger.fills_since)
+        except TRANSIENT:
+            return _UNANSWERED
+        except ExchangeError as error:
+            log.warning("funding of position %s on %s left out of its PnL: %s", tracked.id, self.target, error)
+            return None
 
     async def _late_fills(self, tracked: Tracked) -> bool | None:
         state = tracked.stored.state
@@ -458,9 +487,10 @@ class AccountWatcher:
     async def client(self) -> ExchangeAdapter:
         return await self._clients.client(self.user_id, self.target)
 
-    async def _save(self, tracked: Tracked, trades: Sequence[Trade] = ()) -> None:
+    async def _save(self, tracked: Tracked, trades: Sequence[Trade] = (), *, first_fill: bool = False) -> None:
         symbol = tracked.stored.state.instrument.symbol
-        await self._store.save(tracked, trades, liquidation_price=self._liquidation.get(symbol), at=self._clock())
+        liquidation = self._liquidation.get(symbol)
+        await self._store.save(tracked, trades, liquidation_price=liquidation, at=self._clock(), first_fill=first_fill)
 
     async def _reload_settings(self) -> None:
         self._blocks = await self._store.settings(self.user_id)
@@ -496,6 +526,13 @@ class AccountWatcher:
                 message=message,
             )
         )
+
+
+class _Unanswered:
+    """The venue could not be asked now."""
+
+
+_UNANSWERED = _Unanswered()
 
 
 def _material(before: PositionState, after: PositionState) -> bool:

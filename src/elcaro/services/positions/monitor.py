@@ -177,18 +177,32 @@ class PositionMonitor:
         await watcher.request(position_id, CloseRequest(self._clock(), reason, qty))
 
     async def cancel_signal(self, signal_id: int) -> int:
-        """A signal was cancelled: withdraw its positions' entries that have not filled; returns how many positions."""
+        """A signal was cancelled: withdraw its positions' entries that have not filled; returns how many positions
+        had any. Asking again changes nothing and tells no one again: what was withdrawn rests no more."""
+        watchers = [watcher for watcher in self._watchers.values() if watcher.signal_positions(signal_id)]
+        counts = await asyncio.gather(*(self._withdraw(watcher, signal_id) for watcher in watchers))
+        return sum(counts)
+
+    async def _withdraw(self, watcher: AccountWatcher, signal_id: int) -> int:
+        """One account's part of a cancel; an account the venue cannot serve now keeps its entries resting (its
+        state says so) and holds up no other."""
         count = 0
-        for watcher in list(self._watchers.values()):
-            positions = watcher.signal_positions(signal_id)
-            if not positions:
-                continue
+        try:
             # Fills first: withdrawing from a state that has not seen an entry's fill would take the
             # filled position for an empty one.
             await watcher.sync()
             for position_id in watcher.signal_positions(signal_id):
-                await watcher.request(position_id, WithdrawEntries(self._clock()))
-                count += 1
+                if watcher.has_resting_entries(position_id):
+                    await watcher.request(position_id, WithdrawEntries(self._clock()))
+                    count += 1
+        except ElcaroError as error:
+            log.warning(
+                "signal %s: entries of user %s on %s not withdrawn: %s",
+                signal_id,
+                watcher.user_id,
+                watcher.target,
+                error,
+            )
         return count
 
     async def reload_settings(self, user_id: int) -> None:

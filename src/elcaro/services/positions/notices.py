@@ -3,19 +3,25 @@
 Figures travel as exact decimal strings (plain notation, never ``1E+1``, no trailing zeros) for the interfaces to
 format in the user's language. A target order filling is TAKE_PROFIT (with the target's number); a
 partial take-profit step closing at market is PARTIAL_TAKE_PROFIT; the first move of the stop to
-break-even is BREAK_EVEN and a trailing move is STOP_MOVED.
+break-even is BREAK_EVEN and a trailing move is STOP_MOVED; entries withdrawn before they filled are
+ENTRY_CANCELLED. POSITION_CLOSED is told once the position's row is closed, with the final figures (funding
+included where the venue reports it), and only for a position that held something: one whose entries never
+filled ends with its ENTRY_CANCELLED.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from elcaro.models import ExitReason, Fill, Target, Trade
 from elcaro.models.events import EventKind, TradingEvent
 from elcaro.services.positions.record import Ledger
 from elcaro.services.positions.routing import add_kind, target_number
-from elcaro.trading import Event, LegKind, PositionState, SetStop, Step
+from elcaro.trading import Event, LegKind, PositionState, SetStop, Step, WithdrawEntries
+
+SIGNAL_CANCELLED = "signal_cancelled"
+"""The code of entries withdrawn because the signal's source cancelled it (copy trading's code as well)."""
 
 
 def figure(value: Decimal) -> str:
@@ -46,9 +52,16 @@ class Owner:
 
 
 def step_notices(
-    owner: Owner, before: PositionState, event: Event, result: Step, trades: list[Trade], ledger: Ledger, at: int
+    owner: Owner,
+    before: PositionState,
+    event: Event,
+    result: Step,
+    trades: list[Trade],
+    at: int,
+    *,
+    withdrawal_code: str = SIGNAL_CANCELLED,
 ) -> list[TradingEvent]:
-    """``trades`` are ``result.exits`` as recorded; ``ledger`` is the position's running total after them."""
+    """``trades`` are ``result.exits`` as recorded; ``withdrawal_code`` says why a ``WithdrawEntries`` came."""
     state = result.state
     symbol = state.instrument.symbol
     notices: list[TradingEvent] = []
@@ -72,23 +85,45 @@ def step_notices(
         data = {"stop": figure(action.price), "previous_stop": figure(previous), "stop_kind": action.kind.value}
         notices.append(owner.event(kind, at, symbol, data))
         previous = action.price
-    if state.is_closed and not before.is_closed:
-        notices.append(_closed(owner, state, trades, ledger, at))
+    if isinstance(event, WithdrawEntries):
+        withdrawn = _withdrawn(before, state)
+        if withdrawn is not None:
+            notices.append(replace(owner.event(EventKind.ENTRY_CANCELLED, at, symbol, withdrawn), code=withdrawal_code))
     return notices
 
 
-def _closed(owner: Owner, state: PositionState, trades: list[Trade], ledger: Ledger, at: int) -> TradingEvent:
+def closed_notice(owner: Owner, state: PositionState, ledger: Ledger, at: int) -> TradingEvent | None:
+    """POSITION_CLOSED with the position's final figures; None for one that never held anything."""
+    if state.peak_qty <= 0:
+        return None
     reason = state.exit_reason or ExitReason.EXTERNAL
     data = {
         "exit_reason": reason.value,
         "realized_pnl": figure(ledger.realized_pnl),
         "fees": figure(ledger.fees),
+        "funding": figure(ledger.funding),
+        "funding_included": str(ledger.funding_reported).lower(),
         "qty": figure(state.peak_qty),
         "entry_price": figure(state.entry_price),
     }
-    if trades:
-        data["exit_price"] = figure(trades[-1].exit_price)
-    return owner.event(EventKind.POSITION_CLOSED, at, state.instrument.symbol, data)
+    if state.last_price is not None:
+        data["exit_price"] = figure(state.last_price)
+    event = owner.event(EventKind.POSITION_CLOSED, at, state.instrument.symbol, data)
+    return replace(event, code=ledger.closing_code)
+
+
+def _withdrawn(before: PositionState, after: PositionState) -> dict[str, str] | None:
+    """What a withdrawal took off the venue: the legs resting before and not after (None: nothing)."""
+    still = {leg.client_order_id for leg in after.adds if leg.resting}
+    legs = [leg for leg in before.adds if leg.resting and leg.client_order_id not in still]
+    if not legs:
+        return None
+    return {
+        "withdrawn": str(len(legs)),
+        "withdrawn_qty": figure(sum((leg.qty - leg.filled for leg in legs), Decimal(0))),
+        "position_qty": figure(after.qty),
+        "position_open": str(after.is_open).lower(),
+    }
 
 
 def _part(trade: Trade) -> dict[str, str]:

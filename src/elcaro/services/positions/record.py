@@ -7,9 +7,12 @@ plus one key, ``monitor``, that only the position monitor writes:
   restart) counts once;
 - the actions decided but not yet confirmed on the venue, so a crash between deciding and doing is
   finished on restart (their client ids let the venue recognise what already arrived);
-- the running realised PnL and fees of the parts closed so far.
+- the running realised PnL and fees of the parts closed so far;
+- once the position is over, the funding it paid or received (where the venue reports it) and the code of a
+  close the platform recorded without seeing its fill.
 
-``decode`` reads only a dataclass's own fields, so the state decodes the same with or without it.
+``decode`` reads only a dataclass's own fields, so the state decodes the same with or without it. Ledger
+fields added since a state was stored take their defaults.
 """
 
 from __future__ import annotations
@@ -43,8 +46,14 @@ class Ledger:
     fills_since: int | None = None
     """Venue time of the newest fill applied: where the next look-up of fills starts."""
     realized_pnl: Decimal = ZERO
-    """Net of fees and funding, over the parts closed so far."""
+    """Net of fees, over the parts closed so far; of funding too once the position is over (``funding``)."""
     fees: Decimal = ZERO
+    funding: Decimal = ZERO
+    """Funding received (positive) or paid (negative) over the position's life, booked when it closes."""
+    funding_reported: bool = False
+    """Whether the venue reported the position's funding; when not, ``funding`` is zero and PnL leaves it out."""
+    closing_code: str | None = None
+    """Why the position ended without a venue fill saying so (``entries_gone``, ``no_closing_fill``)."""
 
     def after(self, fill: Fill | None, trades: Iterable[Trade]) -> Ledger:
         closed = list(trades)
@@ -76,7 +85,10 @@ class Stored:
         if monitor is None:  # as the fan-out stored it: nothing applied yet
             return cls(state)
         pending = tuple(_decode_action(item) for item in monitor.get("pending", ()))
-        return cls(state, decode(Ledger, monitor), pending)
+        return cls(state, decode(Ledger, {**_LEDGER_DEFAULTS, **monitor}), pending)
+
+
+_LEDGER_DEFAULTS: Mapping[str, Any] = encode(Ledger())
 
 
 def _encode_action(action: Action) -> dict[str, Any]:

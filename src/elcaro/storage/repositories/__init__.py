@@ -5,9 +5,13 @@ from elcaro.storage.repositories.candles import CandlesRepository
 from elcaro.storage.repositories.credentials import CredentialsRepository, EncryptedCredential
 from elcaro.storage.repositories.custom_parsers import CustomParserRecord, CustomParsersRepository
 from elcaro.storage.repositories.executions import ExecutionRecord, ExecutionsRepository
+from elcaro.storage.repositories.ledger import AppendResult, CachedBalance, ChainHead, LedgerRepository
+from elcaro.storage.repositories.licences import LicenceHolder, LicencesRepository, PromoCodesRepository
 from elcaro.storage.repositories.orders import OrdersRepository
 from elcaro.storage.repositories.paper_venues import PaperVenuesRepository
+from elcaro.storage.repositories.payments import PaymentsRepository
 from elcaro.storage.repositories.positions import PositionsRepository
+from elcaro.storage.repositories.referrals import EarningsBySource, RefereeRecord, ReferralsRepository
 from elcaro.storage.repositories.settings import SettingsRepository
 from elcaro.storage.repositories.signal_sources import SignalSourceRecord, SignalSourcesRepository
 from elcaro.storage.repositories.signals import SignalRecord, SignalsRepository
@@ -15,19 +19,38 @@ from elcaro.storage.repositories.system_flags import SystemFlagsRepository
 from elcaro.storage.repositories.trades import TradesRepository
 from elcaro.storage.repositories.user_targets import UserTarget, UserTargetsRepository
 from elcaro.storage.repositories.users import UsersRepository
+from elcaro.storage.repositories.wallets import (
+    PlatformSecretRecord,
+    PlatformSecretsRepository,
+    WalletRecord,
+    WalletsRepository,
+)
 
 __all__ = [
+    "AppendResult",
     "AuditRepository",
+    "CachedBalance",
     "CandlesRepository",
+    "ChainHead",
     "CredentialsRepository",
     "CustomParserRecord",
     "CustomParsersRepository",
+    "EarningsBySource",
     "EncryptedCredential",
     "ExecutionRecord",
     "ExecutionsRepository",
+    "LedgerRepository",
+    "LicenceHolder",
+    "LicencesRepository",
     "OrdersRepository",
     "PaperVenuesRepository",
+    "PaymentsRepository",
+    "PlatformSecretRecord",
+    "PlatformSecretsRepository",
     "PositionsRepository",
+    "PromoCodesRepository",
+    "RefereeRecord",
+    "ReferralsRepository",
     "SettingsRepository",
     "SignalRecord",
     "SignalSourceRecord",
@@ -38,4 +61,6 @@ __all__ = [
     "UserTarget",
     "UserTargetsRepository",
     "UsersRepository",
+    "WalletRecord",
+    "WalletsRepository",
 ]

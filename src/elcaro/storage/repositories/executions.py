@@ -6,17 +6,19 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elcaro.models.errors import NotFoundError
 from elcaro.models.target import Target
 from elcaro.storage.errors import translate_integrity_errors
-from elcaro.storage.orm import ExecutionRow, ExecutionStatus
+from elcaro.storage.orm import ExecutionRow, ExecutionStatus, SignalRow, SignalStatus
 from elcaro.storage.upsert import insert_if_absent
 
 _KEY = ("signal_id", "user_id", "exchange", "environment")
 _UNFINISHED = [status for status in ExecutionStatus if status.is_unfinished]
+#: Statuses whose orders may still rest on a venue: what a signal's cancel has to withdraw.
+_LIVE = [*_UNFINISHED, ExecutionStatus.PLACED, ExecutionStatus.FILLED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +124,36 @@ class ExecutionsRepository:
         )
         return [_record(row) for row in await self._session.scalars(query)]
 
+    async def for_position(self, position_id: int) -> list[ExecutionRecord]:
+        """The executions that opened this position (one, unless a future change shares positions), oldest first."""
+        query = select(ExecutionRow).where(ExecutionRow.position_id == position_id).order_by(ExecutionRow.id)
+        return [_record(row) for row in await self._session.scalars(query)]
+
     async def unfinished(self) -> list[ExecutionRecord]:
         """Planned or placing, oldest first: the work a restart must resume."""
         query = select(ExecutionRow).where(ExecutionRow.status.in_(_UNFINISHED)).order_by(ExecutionRow.id)
         return [_record(row) for row in await self._session.scalars(query)]
+
+    async def awaiting_cancel(self, *, since: int, noted_code: str) -> list[int]:
+        """Ids of cancelled signals received at or after ``since`` with an execution the cancel has not reached.
+
+        An execution still live (unfinished, placed, filled) whose ``reason_code`` is not ``noted_code`` — the code
+        the cancel writes once it has dealt with the execution — was missed: the process stopped between storing
+        the cancel and carrying it out. Oldest signal first.
+        """
+        query = (
+            select(ExecutionRow.signal_id)
+            .join(SignalRow, SignalRow.id == ExecutionRow.signal_id)
+            .where(
+                SignalRow.status == SignalStatus.CANCELLED,
+                SignalRow.received_at >= since,
+                ExecutionRow.status.in_(_LIVE),
+                or_(ExecutionRow.reason_code.is_(None), ExecutionRow.reason_code != noted_code),
+            )
+            .group_by(ExecutionRow.signal_id)
+            .order_by(func.min(SignalRow.received_at), ExecutionRow.signal_id)
+        )
+        return list(await self._session.scalars(query))
 
 
 def _record(row: ExecutionRow) -> ExecutionRecord:

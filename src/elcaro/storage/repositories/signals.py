@@ -1,4 +1,10 @@
-"""Every post a signal source delivered: accepted signals in full, rejected ones as text and reason."""
+"""Every post a signal source delivered: accepted signals in full, rejected ones as text and reason.
+
+Beside the parsed extras, a signal's ``extras`` JSON holds two records of what the platform did with it, each
+written once: ``fan_out`` (when its fan-out finished, so a restart knows which accepted signals were never
+served in full) and ``cancelled_by`` (which cancel post withdrew it, so the same post delivered again — after a
+restart too — is recognised and withdraws nothing more). Neither is part of the ``Signal``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,9 @@ from elcaro.models.signal import AtrExit, Entry, EntryKind, Signal, SignalSource
 from elcaro.storage.orm import SignalRow, SignalStatus
 
 #: Statuses of signals that were taken: a repost of one of these is a duplicate.
-_ORIGINALS = (SignalStatus.ACCEPTED, SignalStatus.CANCELLED)
+_ORIGINALS = (SignalStatus.ACCEPTED, SignalStatus.CANCELLED, SignalStatus.EXPIRED)
+_FAN_OUT = "fan_out"
+_CANCELLED_BY = "cancelled_by"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +38,8 @@ class SignalRecord:
     raw_text: str
     received_at: int
     signal: Signal | None
+    fanned_out_at: int | None = None
+    """When its fan-out finished (every subscriber served or refused); None: never, or not yet."""
 
 
 class SignalsRepository:
@@ -129,10 +139,70 @@ class SignalsRepository:
         row = await self._session.scalar(query)
         return None if row is None else _record(row)
 
+    async def mark_fanned_out(self, signal_id: int, at: int) -> None:
+        """Record that the fan-out of ``signal_id`` finished; the first mark stands."""
+        await self._merge_extras(signal_id, _FAN_OUT, {"done_at": at}, replace_existing=False)
+
+    async def unfinished_fan_outs(self, since: int) -> list[SignalRecord]:
+        """Accepted signals received at or after ``since`` whose fan-out never finished, oldest first."""
+        query = (
+            select(SignalRow)
+            .where(SignalRow.status == SignalStatus.ACCEPTED, SignalRow.received_at >= since)
+            .order_by(SignalRow.received_at, SignalRow.id)
+        )
+        return [_record(row) for row in await self._session.scalars(query) if _fanned_out_at(row) is None]
+
+    async def cancel(self, signal_id: int, reason: str, *, post_key: str, posted_at: int) -> None:
+        """Mark the signal cancelled by the cancel post ``post_key`` (a hash of its source and text)."""
+        await self.set_status(signal_id, SignalStatus.CANCELLED, reason)
+        await self._merge_extras(signal_id, _CANCELLED_BY, {"post": post_key, "at": posted_at}, replace_existing=True)
+
+    async def cancelled_by(
+        self, source: SignalSource, post_key: str, *, signals_since: int, posted_since: int
+    ) -> int | None:
+        """The signal of ``source`` (received at or after ``signals_since``) that the cancel post ``post_key``
+        withdrew at or after ``posted_since``; None when that post withdrew nothing in that time."""
+        query = (
+            select(SignalRow)
+            .where(
+                SignalRow.source_kind == source.kind,
+                SignalRow.source_ref == source.ref,
+                SignalRow.status == SignalStatus.CANCELLED,
+                SignalRow.received_at >= signals_since,
+            )
+            .order_by(SignalRow.received_at.desc(), SignalRow.id.desc())
+        )
+        for row in await self._session.scalars(query):
+            mark = (row.extras or {}).get(_CANCELLED_BY)
+            if isinstance(mark, dict) and mark.get("post") == post_key and int(mark.get("at", 0)) >= posted_since:
+                return row.id
+        return None
+
     async def list_recent(self, limit: int = 50) -> list[SignalRecord]:
         """Newest first."""
         query = select(SignalRow).order_by(SignalRow.received_at.desc(), SignalRow.id.desc()).limit(limit)
         return [_record(row) for row in await self._session.scalars(query)]
+
+    async def _merge_extras(self, signal_id: int, key: str, value: dict[str, Any], *, replace_existing: bool) -> None:
+        query = (
+            select(SignalRow)
+            .where(SignalRow.id == signal_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        row = await self._session.scalar(query)
+        if row is None:
+            raise NotFoundError(f"no signal with id {signal_id}")
+        if key in (row.extras or {}) and not replace_existing:
+            return
+        # A new dict, assigned: the JSON column does not track changes made inside the old one.
+        row.extras = {**(row.extras or {}), key: value}
+        await self._session.flush()
+
+
+def _fanned_out_at(row: SignalRow) -> int | None:
+    mark = (row.extras or {}).get(_FAN_OUT)
+    return int(mark["done_at"]) if isinstance(mark, dict) and "done_at" in mark else None
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -174,6 +244,7 @@ def _record(row: SignalRow) -> SignalRecord:
         raw_text=row.raw_text,
         received_at=row.received_at,
         signal=_signal(row),
+        fanned_out_at=_fanned_out_at(row),
     )
 
 

@@ -49,6 +49,28 @@ class TradesRepository:
             await self._session.flush()
         return replace(trade, id=row.id)
 
+    async def add_funding(self, position_id: int, funding: Decimal) -> Trade | None:
+        """Add ``funding`` (received positive, paid negative) to the last trade of a position: the part that closed
+        it carries what the position paid or received over its life. None when the position has no trade."""
+        query = (
+            select(TradeRow)
+            .where(TradeRow.position_id == position_id)
+            .order_by(TradeRow.closed_at.desc(), TradeRow.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        row = await self._session.scalar(query)
+        if row is None:
+            return None
+        row.funding = row.funding + funding
+        await self._session.flush()
+        return _trade(row)
+
+    async def list_for_position(self, position_id: int) -> list[Trade]:
+        """The parts of one position, in the order they closed."""
+        query = select(TradeRow).where(TradeRow.position_id == position_id).order_by(TradeRow.closed_at, TradeRow.id)
+        return [_trade(row) for row in await self._session.scalars(query)]
+
     async def list_for_user(
         self,
         user_id: int,

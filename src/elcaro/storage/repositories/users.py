@@ -26,6 +26,7 @@ _UPDATABLE: dict[str, type | None] = {
     "first_name": None,
     "last_name": None,
     "last_seen_at": None,
+    "bot_blocked_at": None,
 }
 
 
@@ -156,4 +157,5 @@ def _user(row: UserRow) -> User:
         created_at=row.created_at,
         last_seen_at=row.last_seen_at,
         trading_paused=row.trading_paused,
+        bot_blocked_at=row.bot_blocked_at,
     )

@@ -1,0 +1,1 @@
+"""One module per menu: each registers its buttons, confirmations, typed input and main-menu section."""

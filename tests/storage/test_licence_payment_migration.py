@@ -1,0 +1,110 @@
+"""Migration 0005 (licences and payments) upgrades a database in use and downgrades to the same schema."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from elcaro.models.licence import LicenceSource, LicenceTier
+from elcaro.models.payment import PaymentMethod, PaymentStatus
+from elcaro.storage import Database, current_async, downgrade_async, upgrade_async
+
+pytestmark = pytest.mark.db
+
+NEW_TABLES = {
+    "licences",
+    "licence_trials",
+    "licence_warnings",
+    "promo_codes",
+    "promo_redemptions",
+    "payments",
+    "payment_events",
+}
+
+
+def _schema_of(connection: Connection) -> dict[str, Any]:
+    inspector = inspect(connection)
+    return {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            sorted(map(repr, inspector.get_foreign_keys(table))),
+            sorted(map(repr, inspector.get_unique_constraints(table))),
+            sorted(map(repr, inspector.get_indexes(table))),
+        )
+        for table in inspector.get_table_names()
+        if not table.startswith("sqlite_")
+    }
+
+
+async def _schema(url: str) -> dict[str, Any]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_schema_of)
+    finally:
+        await engine.dispose()
+
+
+async def _execute(url: str, statement: str, **values: object) -> list[Any]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement), values)
+            return list(result) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+async def test_0005_adds_the_licence_and_payment_tables_and_takes_them_away(empty_database_url: str) -> None:
+    url = empty_database_url
+    await upgrade_async(url, "0004")
+    schema_0004 = await _schema(url)
+    [user] = await _execute(
+        url,
+        "INSERT INTO users (telegram_id, language, role, approval, banned, referral_code, created_at, trading_paused) "
+        "VALUES (1, 'en', 'user', 'approved', false, 'R1', 1, false) RETURNING id",
+    )
+
+    await upgrade_async(url, "0005")
+    assert await current_async(url) == "0005"
+    assert set(await _schema(url)) >= NEW_TABLES
+    db = Database(url)
+    try:
+        async with db.transaction() as tx:
+            licence = await tx.licences.add(
+                user.id, LicenceTier.BASIC, LicenceSource.ADMIN, starts_at=1, expires_at=2, now=1
+            )
+            assert await tx.licences.record_trial(user.id, licence.id, now=1)
+            assert not await tx.licences.record_trial(user.id, licence.id, now=1)
+            promo = await tx.promo_codes.add(
+                "WELCOME", LicenceTier.BASIC, days=7, max_uses=1, valid_until=None, created_by=None, now=1
+            )
+            assert await tx.promo_codes.take_use(promo.id, now=1)
+            assert not await tx.promo_codes.take_use(promo.id, now=1)
+            payment = await tx.payments.add(
+                user.id,
+                PaymentMethod.MANUAL,
+                PaymentStatus.PENDING,
+                amount=Decimal("12.50"),
+                currency="USDT",
+                tier=LicenceTier.BASIC,
+                months=1,
+                now=1,
+                reference="wire",
+            )
+            assert payment.amount == Decimal("12.5")
+    finally:
+        await db.close()
+
+    await downgrade_async(url, "0004")
+    assert await current_async(url) == "0004"
+    assert await _schema(url) == schema_0004
+    assert [row.id for row in await _execute(url, "SELECT id FROM users")] == [user.id]
+
+    await upgrade_async(url, "0005")  # the downgrade left nothing behind that would get in the way
+    assert set(await _schema(url)) >= NEW_TABLES
