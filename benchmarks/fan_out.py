@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from elcaro.core.config import Settings
 from elcaro.core.events import EventBus
 from elcaro.core.secrets import Keyring, generate_key
 from elcaro.exchanges.client import PLATFORM_REGISTRY, ExchangeClientPool
@@ -74,7 +75,9 @@ from elcaro.models.events import EventKind, TradingEvent
 from elcaro.services.copy_trading import DEFAULT_CONCURRENCY, CopyTradingService
 from elcaro.services.credentials import CredentialService
 from elcaro.services.exchange_access import ExchangeAccess
+from elcaro.services.licences import LicenceConfig, LicenceService
 from elcaro.services.paper_venue import PaperVenue
+from elcaro.services.referrals import ReferralService
 from elcaro.storage import Database, ExecutionStatus, UnitOfWork, upgrade_async
 from elcaro.trading import LegKind, OrderKey
 
@@ -161,9 +164,15 @@ class Stopwatch(EventBus[TradingEvent]):
 
 
 async def add_users(
-    database: Database, credentials: CredentialService, accounts: list[AccountConfig], strategy: str, first: int
+    database: Database,
+    credentials: CredentialService,
+    licences: LicenceService,
+    accounts: list[AccountConfig],
+    strategy: str,
+    first: int,
 ) -> list[int]:
-    """Approved users copying ``strategy`` at 1 % risk and 5× on bybit:demo, each with one account's keys."""
+    """Approved users with a premium licence copying ``strategy`` at 1 % risk and 5× on bybit:demo, each with one
+    account's keys."""
     ids = []
     async with database.transaction() as tx:
         for n in range(len(accounts)):
@@ -182,6 +191,7 @@ async def add_users(
             await tx.user_targets.set(user.id, DEMO, enabled=True, now=1)
             ids.append(user.id)
     for user_id, account in zip(ids, accounts, strict=True):
+        await licences.grant(None, user_id, "premium", 30, "benchmark")
         secret = Secret(account.api_secret.get_secret_value())
         await credentials.save(user_id, DEMO, ExchangeKeys(api_key=Secret(account.api_key), api_secret=secret))
     return ids
@@ -245,6 +255,7 @@ async def warm_up(access: ExchangeAccess, users: list[int]) -> None:
 async def fan_out(
     database: TimedDatabase,
     access: ExchangeAccess,
+    licences: LicenceService,
     users: list[int],
     strategy: str,
     *,
@@ -253,7 +264,7 @@ async def fan_out(
 ) -> Run:
     await warm_up(access, users)
     stopwatch = Stopwatch()
-    service = CopyTradingService(database, access, stopwatch, max_concurrent=concurrency)
+    service = CopyTradingService(database, access, stopwatch, licences, max_concurrent=concurrency)
     signal = await store_signal(database, strategy)
     before, transactions, seconds = request_counts(), database.transactions, database.seconds
     profiler = cProfile.Profile(time.process_time) if profile else None
@@ -297,11 +308,17 @@ async def benchmark(url: str, accounts: list[AccountConfig], args: argparse.Name
     credentials = CredentialService(database, Keyring([generate_key()]))
     venue = PaperVenue(database, PaperEngine(), "unused")  # ExchangeAccess's paper side; every user here is on demo
     access = LoopbackAccess(credentials, venue, base_urls={DEMO: url})
+    settings = Settings(_env_file=None)  # the defaults: prices, tiers
+    licences = LicenceService(
+        database, LicenceConfig.from_settings(settings), ReferralService.from_settings(database, settings)
+    )
     sizes = {"concurrent": args.users, "sequential": args.sequential, "profiled": args.profiled}
     groups: dict[str, list[int]] = {}
     offset, setup = 0, time.perf_counter()
     for name, size in sizes.items():
-        groups[name] = await add_users(database, credentials, accounts[offset : offset + size], name, 10_000 + offset)
+        groups[name] = await add_users(
+            database, credentials, licences, accounts[offset : offset + size], name, 10_000 + offset
+        )
         offset += size
     print(f"{offset} users with encrypted keys stored in {time.perf_counter() - setup:.1f} s")
     try:
@@ -312,9 +329,11 @@ async def benchmark(url: str, accounts: list[AccountConfig], args: argparse.Name
             f"{time.perf_counter() - opening:.2f} s, {time.process_time() - cpu:.2f} s CPU"
         )
         runs = [
-            await fan_out(database, access, groups["concurrent"], "concurrent", concurrency=args.concurrency),
-            await fan_out(database, access, groups["sequential"], "sequential", concurrency=1),
-            await fan_out(database, access, groups["profiled"], "profiled", concurrency=args.concurrency, profile=True),
+            await fan_out(database, access, licences, groups["concurrent"], "concurrent", concurrency=args.concurrency),
+            await fan_out(database, access, licences, groups["sequential"], "sequential", concurrency=1),
+            await fan_out(
+                database, access, licences, groups["profiled"], "profiled", concurrency=args.concurrency, profile=True
+            ),
         ]
     finally:
         await access.close()

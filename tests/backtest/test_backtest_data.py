@@ -10,7 +10,6 @@ import pytest
 from backtest_builders import BTC_PAIRS, OHLCV, real
 
 from elcaro.backtest import BacktestTrade, load_dataset
-from elcaro.backtest.data import symbol_of
 from elcaro.backtest.trades import held_across_gaps
 from elcaro.core.clock import from_datetime
 from elcaro.marketdata import check_health, read_candles, resample_arrays
@@ -18,10 +17,23 @@ from elcaro.models.enums import PositionSide
 from elcaro.models.errors import ValidationError
 
 
-def test_file_names_give_the_symbols() -> None:
-    assert symbol_of("ETH_BTC") == "ETH/BTC"
-    assert symbol_of("XRP_USDT_USDT") == "XRP/USDT:USDT"
-    assert symbol_of("unittest_btc") == "UNITTEST/BTC"
+def test_file_names_give_the_symbols(tmp_path: Path) -> None:
+    for name in ("ETH_BTC-5m.csv", "XRP_USDT_USDT-5m.csv"):
+        (tmp_path / name).write_text((OHLCV / name).read_text())
+    (tmp_path / "unittest_btc-1m.csv").write_text((OHLCV / "UNITTEST_BTC-1m.csv").read_text())
+    dataset = load_dataset([tmp_path], "5m")
+    assert [item.symbol for item in dataset.symbols] == ["ETH/BTC", "UNITTEST/BTC", "XRP/USDT:USDT"]
+
+
+def test_a_file_given_by_name_must_be_named_as_candles_with_a_supported_timeframe(tmp_path: Path) -> None:
+    for name, reason in (("prices.csv", "is not named"), ("ETH_BTC-1M.csv", "unknown timeframe '1M'")):
+        (tmp_path / name).write_text("timestamp,open,high,low,close,volume\n")
+        with pytest.raises(ValidationError, match=reason) as caught:
+            load_dataset([tmp_path / name], "5m")
+        assert caught.value.field == "data"
+    # In a folder such files are passed over, as any other file is.
+    with pytest.raises(ValidationError, match="no candle files found"):
+        load_dataset([tmp_path], "5m")
 
 
 def test_a_folder_gives_every_symbol_at_the_finest_usable_timeframe() -> None:

@@ -26,6 +26,7 @@ async def test_subscription_and_wallet(tmp_path: Path, empty_database_url: str) 
         await hanna.send(f"/start {(await world.user(ADMIN_ID)).referral_code}")
         terms = await hanna.next("Terms of use")
         await admin.press(await admin.next("New user: @hanna"), "Approve")
+        await hanna.next("Your account has been approved")  # before the terms: two chats' updates do not wait
         await hanna.press(terms, "I accept")
         await hanna.next("Choose what to do")
         ivan = await world.trader(IVAN, "Ivan", language="ru")

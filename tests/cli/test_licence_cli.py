@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -39,11 +40,8 @@ async def declare(tmp_path: Path, url: str, telegram_id: int, reference: str) ->
 
 
 async def test_operator_manages_licences_promo_codes_and_payments(empty_database_url: str, tmp_path: Path) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "ELCARO_DATA_DIR": str(tmp_path / "data"),
-        "ELCARO_DATABASE_URL": empty_database_url,
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ELCARO_")}  # the suite's interpreter set-up
+    env.update(ELCARO_DATA_DIR=str(tmp_path / "data"), ELCARO_DATABASE_URL=empty_database_url)
     run(env, "db", "upgrade")
     run(env, "user", "add", "1001", "--username", "alice", "--approve")
 

@@ -1,4 +1,4 @@
-"""Licence and payment settings: defaults, lists from the environment, and refusals that name the setting."""
+"""Licence, payment and ELC settings: defaults, lists from the environment, and refusals that name the setting."""
 
 import os
 from decimal import Decimal
@@ -37,11 +37,15 @@ def test_the_defaults_are_the_issues_prices_and_payments_are_off() -> None:
 
 def test_lists_and_numbers_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ELCARO_LICENCE_BASIC_STRATEGIES", "scalper, oi")
+    monkeypatch.setenv("ELCARO_LICENCE_ENTERPRISE_FEATURES", "")
+    monkeypatch.setenv("ELCARO_ENGINE_UNIVERSE", " BTC/USDT:USDT ,ETH/USDT:USDT,")
     monkeypatch.setenv("ELCARO_LICENCE_WARN_DAYS", "1,7,3")
     monkeypatch.setenv("ELCARO_LICENCE_PRICE_BASIC", "19.99")
     monkeypatch.setenv("ELCARO_STARS_PER_ELC", "50")
     settings = load_settings()
     assert settings.licence_basic_strategies == ["scalper", "oi"]
+    assert settings.licence_enterprise_features == []
+    assert settings.engine_universe == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
     assert settings.licence_warn_days == [7, 3, 1]
     assert LicenceConfig.from_settings(settings).prices.price(LicenceTier.BASIC, 1).amount_minor == 1_999_000_000
     assert settings.stars_per_elc == Decimal(50)
@@ -55,6 +59,21 @@ def test_lists_and_numbers_come_from_the_environment(monkeypatch: pytest.MonkeyP
             "LICENCE_PRICE_BASIC",
             "0.000000001",
             "ELCARO_LICENCE_PRICE_BASIC: Value error, ELC has at most 8 decimal places",
+        ),
+        (
+            "LICENCE_PRICE_ENTERPRISE",
+            "10000000001",
+            "ELCARO_LICENCE_PRICE_ENTERPRISE: Value error, at most 9999999999.99999999 ELC",
+        ),
+        (
+            "LEDGER_TRANSFER_FEE_FIXED",
+            "0.123456789",
+            "ELCARO_LEDGER_TRANSFER_FEE_FIXED: Value error, ELC has at most 8 decimal places",
+        ),
+        (
+            "REFERRAL_SIGNUP_REWARD",
+            "1.000000001",
+            "ELCARO_REFERRAL_SIGNUP_REWARD: Value error, ELC has at most 8 decimal places",
         ),
         ("LICENCE_DISCOUNT_12M_PCT", "100", "ELCARO_LICENCE_DISCOUNT_12M_PCT: Input should be less than 100"),
         ("LICENCE_WARN_DAYS", "0", "ELCARO_LICENCE_WARN_DAYS: Value error, each warning is 1 to 90 days"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
+import socket
 import string
 from decimal import Decimal
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 
@@ -23,7 +26,7 @@ from elcaro.models import (
     TelegramProfile,
     make_client_order_id,
 )
-from elcaro.models.errors import AuthenticationError, NotFoundError
+from elcaro.models.errors import AuthenticationError, ExchangeError, NotFoundError
 from elcaro.services.credentials import CredentialService
 from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.paper_venue import PaperVenue
@@ -99,3 +102,36 @@ async def test_verify_keys_on_the_local_bybit_simulator(database: Database) -> N
         await access.close()
         venue.close()
         await simulator.stop()
+
+
+def _closed_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again on leaving: nothing listens there
+
+
+def _open_http_sessions() -> set[int]:
+    """The aiohttp client sessions alive and not closed (a ccxt exchange's ``session``)."""
+    gc.collect()
+    return {id(item) for item in gc.get_objects() if isinstance(item, aiohttp.ClientSession) and not item.closed}
+
+
+async def test_an_adapter_whose_markets_cannot_load_is_closed(database: Database) -> None:
+    """A venue that refuses connections: the ccxt adapter opened for it is closed, not left with its session open.
+
+    (Left open, its session outlives the failure, held by ccxt's throttler until the event loop ends, and
+    aiohttp then reports "Unclosed client session".)
+    """
+    testnet = Target.parse("binance:testnet")
+    user = await UserService(database).register(TelegramProfile(4))
+    credentials = CredentialService(database, Keyring([generate_key()]))
+    await credentials.save(user.id, testnet, ExchangeKeys(api_key=Secret(_token(64)), api_secret=Secret(_token(64))))
+    venue = await PaperVenue.open(database, instruments=[BTC])
+    access = ExchangeAccess(credentials, venue, base_urls={testnet: f"http://127.0.0.1:{_closed_loopback_port()}"})
+    before = _open_http_sessions()
+    try:
+        with pytest.raises(ExchangeError, match=r"127\.0\.0\.1"):
+            await access.client(user.id, testnet)
+        assert _open_http_sessions() - before == set()
+    finally:
+        await access.close()

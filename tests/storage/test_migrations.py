@@ -156,5 +156,9 @@ async def test_the_platform_refuses_a_schema_that_is_not_current(empty_database_
 async def test_a_schema_from_a_newer_version_is_named_as_such(database: Database) -> None:
     async with database.engine.begin() as connection:
         await connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
-    with pytest.raises(ConfigError, match="revision 9999, which this version of ElCaro does not know"):
-        await database.require_current_schema()
+    try:
+        with pytest.raises(ConfigError, match="revision 9999, which this version of ElCaro does not know"):
+            await database.require_current_schema()
+    finally:  # PostgreSQL's test database is shared by the session and emptied, not dropped, after each test
+        async with database.engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": migrate.head()})

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 from storage_builders import T0, add_user
 
 from elcaro.models import ApprovalState, Role, TelegramProfile, User
@@ -123,3 +125,39 @@ async def test_trading_pause(database: Database, user_id: int) -> None:
             await tx.users.set_trading_paused(999, True)
         with pytest.raises(NotFoundError, match="no user with id 999"):
             await tx.users.is_trading_paused(999)
+
+
+async def _until_a_backend_waits_for_a_row_lock(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        for _ in range(6000):  # a guard against a hung run, not a timing: each turn asks the server
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("no transaction ever waited for the row")
+
+
+async def test_a_locking_read_waits_for_the_transaction_holding_the_row(database: Database, db_backend: str) -> None:
+    """Changes of one user take turns: the second reads the row once the first has committed, with its change."""
+    if db_backend != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: a second one never starts meanwhile")
+    async with database.transaction() as tx:
+        user_id = await add_user(tx, 1)
+
+    async def second() -> User | None:
+        async with database.transaction() as tx:
+            return await tx.users.get(user_id, lock=True)
+
+    async with database.transaction() as first:
+        assert await first.users.get(user_id, lock=True) is not None
+        waiting = asyncio.create_task(second())
+        await _until_a_backend_waits_for_a_row_lock(database)
+        assert not waiting.done()
+        await first.users.update(user_id, terms_accepted_at=T0)
+    read = await waiting
+    assert read is not None and read.terms_accepted_at == T0

@@ -2,9 +2,10 @@
 
 Candle files are the platform's CSV (``timestamp,open,high,low,close,volume``, see
 ``elcaro.marketdata.csv_io``) named ``<BASE>_<QUOTE>[_<SETTLE>]-<timeframe>.csv``, as freqtrade
-names its downloads: ``ETH_BTC-5m.csv`` is ``ETH/BTC`` in 5-minute candles, ``XRP_USDT_USDT-1h.csv``
-is ``XRP/USDT:USDT`` in hourly ones. A folder is read for every such file in it; when a symbol comes
-in several timeframes, the finest one that divides the backtest's timeframe is used.
+names its downloads (the rules are in ``elcaro.marketdata.files``): ``ETH_BTC-5m.csv`` is ``ETH/BTC`` in
+5-minute candles, ``XRP_USDT_USDT-1h.csv`` is ``XRP/USDT:USDT`` in hourly ones. A folder is read for
+every such file in it; a file given by name must be named so. When a symbol comes in several
+timeframes, the finest one that divides the backtest's timeframe is used.
 
 Gaps are not filled: a missing candle stays missing (the strategy sees the next candle as the next
 bar), and every gap is reported with the data, so a reader can tell where a result leans on a hole
@@ -13,29 +14,21 @@ in the record. A resampled bar built from fewer base candles than it spans is co
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from elcaro.marketdata import (
     CandleArrays,
+    CandleFile,
     SeriesHealth,
     Timeframe,
+    candle_files,
     check_health,
     read_candles,
     resample_arrays,
 )
 from elcaro.models.errors import ValidationError
-
-_FILE_NAME = re.compile(r"^(?P<pair>[A-Za-z0-9]+(?:_[A-Za-z0-9]+){0,2})-(?P<timeframe>\d+[mhdw])\.csv$")
-
-
-@dataclass(frozen=True, slots=True)
-class CandleFile:
-    path: Path
-    symbol: str
-    timeframe: Timeframe
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +82,6 @@ class Dataset:
         return lines
 
 
-def symbol_of(pair: str) -> str:
-    """``ETH_BTC`` → ``ETH/BTC``; ``XRP_USDT_USDT`` → ``XRP/USDT:USDT``."""
-    parts = pair.upper().split("_")
-    if len(parts) == 1:
-        return parts[0]
-    symbol = f"{parts[0]}/{parts[1]}"
-    return f"{symbol}:{parts[2]}" if len(parts) == 3 else symbol
-
-
 def find_files(paths: Iterable[str | Path]) -> list[CandleFile]:
     """Every candle file named as the module docstring says, in the given files and folders, sorted by path."""
     found: list[CandleFile] = []
@@ -105,21 +89,13 @@ def find_files(paths: Iterable[str | Path]) -> list[CandleFile]:
         path = Path(given)
         if not path.exists():
             raise ValidationError(f"no such file or folder: {path}", field="data")
-        candidates = sorted(path.glob("*.csv")) if path.is_dir() else [path]
-        for candidate in candidates:
-            match = _FILE_NAME.match(candidate.name)
-            if match is None:
-                if not path.is_dir():
-                    raise ValidationError(
-                        f"{candidate.name} is not named <BASE>_<QUOTE>-<timeframe>.csv (e.g. ETH_BTC-5m.csv)",
-                        field="data",
-                    )
-                continue
-            try:
-                timeframe = Timeframe.parse(match["timeframe"])
-            except ValidationError:
-                continue
-            found.append(CandleFile(candidate, symbol_of(match["pair"]), timeframe))
+        if path.is_dir():
+            found.extend(candle_files(path))
+            continue
+        try:
+            found.append(CandleFile.parse(path))
+        except ValidationError as error:
+            raise ValidationError(error.reason, field="data") from None
     return sorted(found, key=lambda f: str(f.path))
 
 

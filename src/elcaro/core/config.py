@@ -137,6 +137,24 @@ class Settings(BaseSettings):
         None, description="Publish the engine's entries as copy-trading signals (strategy elcaro); unset: paper only."
     )
 
+    # The web app (REST API, websocket, Mini App back end). Off until a port is chosen: it can move money.
+    web_host: str = Field("127.0.0.1", description="Address the web app listens on (put a TLS proxy in front).")
+    web_port: int | None = Field(
+        None, ge=0, le=65535, description="Port of the web app; unset: no web app is started (0: any free port)."
+    )
+    web_jwt_secret: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="Key that signs the web app's access tokens (32+ characters). Unset: a random key made on "
+        "first start and stored encrypted in the database, shared by every process using it.",
+    )
+    web_auth_max_age_s: int = Field(
+        3600, ge=60, le=7 * 86400, description="Oldest Telegram login (Mini App initData, Login Widget) accepted."
+    )
+    web_access_token_ttl_s: int = Field(900, ge=60, le=3600, description="Lifetime of a web access token.")
+    web_refresh_token_ttl_s: int = Field(
+        30 * 86400, ge=3600, le=90 * 86400, description="Lifetime of a web session without use (refresh token)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -147,21 +165,9 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host:port/dbname")
         return url
 
-    @field_validator("admin_telegram_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("engine_universe", mode="before")
-    @classmethod
-    def _split_symbols(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
     @field_validator(
+        "admin_telegram_ids",
+        "engine_universe",
         "licence_basic_strategies",
         "licence_enterprise_strategies",
         "licence_enterprise_features",
@@ -169,27 +175,26 @@ class Settings(BaseSettings):
         mode="before",
     )
     @classmethod
-    def _split_names(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
+        """A list in the environment or ``.env`` is comma-separated; TOML gives a real list."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("licence_price_basic", "licence_price_premium", "licence_price_enterprise")
-    @classmethod
-    def _elc_amount(cls, price: Decimal) -> Decimal:
-        try:
-            parse_elc(price)  # at most ELC_DECIMALS places, within the ledger's range
-        except ValidationError as error:
-            raise ValueError(error.reason) from None
-        return price
-
-    @field_validator("ledger_transfer_fee_fixed", "referral_signup_reward")
+    @field_validator(
+        "licence_price_basic",
+        "licence_price_premium",
+        "licence_price_enterprise",
+        "ledger_transfer_fee_fixed",
+        "referral_signup_reward",
+    )
     @classmethod
     def _exact_elc(cls, amount: Decimal) -> Decimal:
+        """An ELC amount the ledger holds exactly: at most ``ELC_DECIMALS`` places, within its range."""
         try:
             parse_elc(amount)
-        except ValidationError as exc:  # pydantic reports ValueError only
-            raise ValueError(exc.reason) from None
+        except ValidationError as error:  # pydantic names the setting only for a ValueError
+            raise ValueError(error.reason) from None
         return amount
 
     @field_validator("licence_warn_days")

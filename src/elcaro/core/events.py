@@ -57,6 +57,11 @@ class EventBus(Generic[E]):
         self._subscriptions.add(subscription)
         return subscription
 
+    @property
+    def subscribers(self) -> int:
+        """Open subscriptions: a publisher may hold back what nobody would receive."""
+        return len(self._subscriptions)
+
     def publish(self, event: E) -> None:
         for subscription in list(self._subscriptions):
             subscription._offer(event)

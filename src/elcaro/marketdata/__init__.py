@@ -6,14 +6,17 @@ backtester, the strategy engine and the exchange adapters can all share it.
 
 from elcaro.marketdata.arrays import CandleArrays
 from elcaro.marketdata.csv_io import DataFileError, read_candles, read_trades, write_candles
+from elcaro.marketdata.files import CANDLE_FILE_NAME, CandleFile, candle_files
 from elcaro.marketdata.gaps import Misplaced, Run, SeriesHealth, check_health
 from elcaro.marketdata.resample import IncompleteBucket, Resampled, ResampledArrays, resample, resample_arrays
 from elcaro.marketdata.streams import Reconnect, is_transient, reconnecting
 from elcaro.models.timeframe import TIMEFRAMES, Timeframe, floor_timestamp, timeframe_ms
 
 __all__ = [
+    "CANDLE_FILE_NAME",
     "TIMEFRAMES",
     "CandleArrays",
+    "CandleFile",
     "DataFileError",
     "IncompleteBucket",
     "Misplaced",
@@ -23,6 +26,7 @@ __all__ = [
     "Run",
     "SeriesHealth",
     "Timeframe",
+    "candle_files",
     "check_health",
     "floor_timestamp",
     "is_transient",

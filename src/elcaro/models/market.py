@@ -35,6 +35,25 @@ class BookLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class BookDepth:
+    """What rests within a band around mid, per side: base quantity and quote notional (price × quantity)."""
+
+    bid_qty: Decimal
+    ask_qty: Decimal
+    bid_notional: Decimal
+    ask_notional: Decimal
+
+    @property
+    def imbalance(self) -> Decimal | None:
+        """``(bids − asks) ÷ (bids + asks)`` in notional, −1…1; ``None`` when nothing rests in the band."""
+        total = self.bid_notional + self.ask_notional
+        return (self.bid_notional - self.ask_notional) / total if total > 0 else None
+
+
+_NO_DEPTH = BookDepth(Decimal(0), Decimal(0), Decimal(0), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
 class OrderBook:
     """Bids best (highest) first, asks best (lowest) first."""
 
@@ -52,6 +71,32 @@ class OrderBook:
         if not self.bids or not self.asks:
             return None
         return (self.bids[0].price + self.asks[0].price) / 2
+
+    def depth_within(self, fraction: Decimal) -> BookDepth:
+        """What rests within ``fraction`` of mid on each side (``Decimal("0.005")`` is ±0.5 %), bounds included.
+
+        A book without both sides has no mid, so nothing is within a band of it: all zero. Each side
+        is walked best first and the walk stops at the first level beyond the band, which is what
+        keeps a deep book cheap (the scanner asks this of every symbol on every pass).
+        """
+        if fraction < 0:
+            raise ValidationError(f"must be at least 0, got {fraction}", field="fraction")
+        mid = self.mid
+        if mid is None or mid <= 0:
+            return _NO_DEPTH
+        floor, ceiling = mid * (1 - fraction), mid * (1 + fraction)
+        bid_qty = bid_notional = ask_qty = ask_notional = Decimal(0)
+        for level in self.bids:
+            if level.price < floor:
+                break
+            bid_qty += level.qty
+            bid_notional += level.price * level.qty
+        for level in self.asks:
+            if level.price > ceiling:
+                break
+            ask_qty += level.qty
+            ask_notional += level.price * level.qty
+        return BookDepth(bid_qty, ask_qty, bid_notional, ask_notional)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from elcaro.core.clock import now_ms
 from elcaro.core.secrets import Keyring
 from elcaro.models import AuditEntry, CredentialInfo, Exchange, ExchangeKeys, Secret, Target
 from elcaro.models.errors import NotFoundError, ValidationError
+from elcaro.services.users import require_user
 from elcaro.storage import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,7 @@ class CredentialService:
         label = _check_label(label)
         shown = keys.wallet_address or (keys.api_key.reveal() if keys.api_key else "")
         async with self._db.transaction() as tx:
-            if await tx.users.get(user_id) is None:
-                raise NotFoundError(f"no user with id {user_id}")
+            await require_user(tx, user_id)
             info = await tx.credentials.upsert(
                 user_id,
                 target,

@@ -7,6 +7,7 @@ idempotency and metrics apply the same to every venue and every caller.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from decimal import Decimal
@@ -86,7 +87,13 @@ class ExchangeAccess:
             return self._paper.adapter(paper_account_id(user_id), deposit=self._paper_deposit)
         adapter = create_adapter(target, keys, base_url=self._base_urls.get(target), markets=self._markets.get(target))
         if target not in self._markets and isinstance(adapter, CcxtAdapter):
-            await adapter.load_instruments()
+            try:
+                await adapter.load_instruments()
+            except BaseException:
+                # Nobody else holds this adapter: close its HTTP session, then report why the load failed.
+                with contextlib.suppress(Exception):
+                    await adapter.close()
+                raise
             if adapter.markets is not None:
                 self._markets[target] = adapter.markets
         return adapter

@@ -28,7 +28,7 @@ from typing import Any
 from elcaro.core.clock import now_ms, to_datetime
 from elcaro.core.config import Settings
 from elcaro.models import AuditEntry
-from elcaro.models.errors import ConflictError, NotFoundError, ValidationError
+from elcaro.models.errors import ConflictError, ValidationError
 from elcaro.models.ledger import (
     MAX_AMOUNT,
     AccountKind,
@@ -44,7 +44,7 @@ from elcaro.models.ledger import (
     request_fingerprint,
 )
 from elcaro.services.ledger_verification import verify_chain
-from elcaro.services.users import require_admin
+from elcaro.services.users import require_admin, require_user
 from elcaro.storage import Database, UnitOfWork
 from elcaro.storage.repositories.ledger import AppendResult
 from elcaro.storage.retrying import run_in_transaction
@@ -307,7 +307,7 @@ class LedgerService:
 
         async def work(tx: UnitOfWork) -> LedgerTransaction:
             await require_admin(tx, admin_id)
-            await _require_user(tx, user_id)
+            await require_user(tx, user_id)
             now = self._clock()
             result = await _post(tx, draft, now)
             if result.created:
@@ -327,8 +327,8 @@ class LedgerService:
         return await run_in_transaction(self._db, work, serial=True)
 
     async def balance(self, user_id: int) -> Balances:
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+        async with self._db.reading() as tx:
+            await require_user(tx, user_id)
             found = await tx.ledger.user_balances(user_id)
         return Balances(available=found.get(AccountKind.AVAILABLE, 0), locked=found.get(AccountKind.LOCKED, 0))
 
@@ -336,19 +336,18 @@ class LedgerService:
         """The user's transactions, newest first; pass the last ``seq`` seen as ``before`` for the next page."""
         if not 1 <= limit <= MAX_HISTORY:
             raise ValidationError(f"1 to {MAX_HISTORY}", field="limit")
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+        async with self._db.reading() as tx:
+            await require_user(tx, user_id)
             return await tx.ledger.history(user_id, limit=limit, before_seq=before)
 
     async def transaction(self, key: str) -> LedgerTransaction | None:
         """The transaction stored under an idempotency key, if any."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.ledger.find_by_key(key)
 
     async def verify(self) -> LedgerReport:
-        """Walk the whole chain in one consistent snapshot: see :func:`verify_chain`."""
-        async with self._db.transaction() as tx:
-            await tx.ledger.use_snapshot()
+        """Walk the whole chain in one consistent snapshot (writers carry on meanwhile): see :func:`verify_chain`."""
+        async with self._db.reading() as tx:
             return await verify_chain(tx)
 
     async def accrue_staking(self, now_ms: int | None = None) -> StakingAccrual:
@@ -436,8 +435,3 @@ def _memo(memo: str | None) -> str:
     if not text:
         raise ValidationError("say what the movement is for", field="memo")
     return text
-
-
-async def _require_user(tx: UnitOfWork, user_id: int) -> None:
-    if await tx.users.get(user_id) is None:
-        raise NotFoundError(f"no user with id {user_id}")

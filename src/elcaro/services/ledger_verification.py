@@ -37,7 +37,7 @@ def _short(digest: str) -> str:
 async def verify_chain(tx: UnitOfWork, *, batch: int = BATCH, max_problems: int = MAX_PROBLEMS) -> LedgerReport:
     """Check the chain and the cached balances; the report's first problem is the first broken link.
 
-    Run it in a transaction that sees one moment (``tx.ledger.use_snapshot()`` first on PostgreSQL).
+    Run it in a unit of work that sees one moment (``Database.reading()``).
     """
     walk = _ChainWalk(max_problems)
     while chunk := await tx.ledger.chain(after_seq=walk.expected_seq - 1, limit=batch):

@@ -15,8 +15,6 @@ purchase and a promo code never both extend from the same expiry.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -44,7 +42,7 @@ from elcaro.models.licence import (
 from elcaro.models.payment import ELC_CURRENCY, Payment, PaymentMethod, PaymentStatus
 from elcaro.services.ledger import post_payment
 from elcaro.services.referrals import ReferralService
-from elcaro.services.users import require_admin
+from elcaro.services.users import require_admin, require_user
 from elcaro.storage import Database, UnitOfWork
 from elcaro.storage.retrying import run_in_transaction
 from elcaro.trading.licence import (
@@ -164,7 +162,7 @@ class LicenceService:
 
     async def current(self, user_id: int) -> LicenceStatus:
         now = self._clock()
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             standing = await self._standing(tx, user_id, now)
             had_trial = await tx.licences.had_trial(user_id)
         features = frozenset().union(*(self.rules.features(licence.tier) for licence in standing.active))
@@ -172,21 +170,21 @@ class LicenceService:
 
     async def history(self, user_id: int) -> list[Licence]:
         """Every licence the user held, oldest first."""
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+        async with self._db.reading() as tx:
+            await require_user(tx, user_id)
             return await tx.licences.for_user(user_id)
 
     async def quote(self, user_id: int, tier: LicenceTier | str, months: int) -> Quote:
         price = self.price(tier, months)
         now = self._clock()
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             standing = await self._standing(tx, user_id, now)
         return Quote(price, plan_grant(standing.active, price.tier, price.days, now, self._config.prices))
 
     async def allows(self, user_id: int, strategy: str, target: Target) -> Decision:
         """The licence check for the interfaces and the engine: may the user trade ``strategy`` on ``target`` now?"""
         now = self._clock()
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             standing = await self._standing(tx, user_id, now)
         return standing.decide(self.rules, strategy, target)
 
@@ -210,11 +208,11 @@ class LicenceService:
         """Active licences that end within ``within_ms`` from now, soonest first."""
         if within_ms <= 0:
             raise ValidationError(f"a positive time span, got {within_ms} ms", field="within_ms")
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.licences.expiring(self._clock(), within_ms)
 
     async def promos(self, *, limit: int = 100) -> list[PromoCode]:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.promo_codes.list(limit=limit)
 
     # --- a user's own requests ---------------------------------------------------------------------
@@ -429,10 +427,12 @@ class LicenceService:
 
         Each (licence, threshold, expiry) is claimed in the database first, so a warning goes out once even
         with several jobs running; extending a licence moves its expiry, and the warnings start again. When
-        several thresholds were crossed at once (the job was down), only the nearest is sent.
+        several thresholds were crossed at once (the job was down), only the nearest is sent. Nothing is
+        claimed while nobody subscribes to :attr:`events` (a process without the bot): the warnings stay for
+        the process that delivers them. Run every hour by :mod:`elcaro.services.jobs`.
         """
         thresholds = sorted(self._config.warn_days)
-        if not thresholds:
+        if not thresholds or not self.events.subscribers:
             return []
         now = self._clock()
         warnings: list[ExpiryWarning] = []
@@ -454,16 +454,6 @@ class LicenceService:
         if warnings:
             log.info("sent %s licence expiry warnings", len(warnings))
         return warnings
-
-    async def run_expiry_warnings(self, stop: asyncio.Event, *, interval_s: float = 600) -> None:
-        """The scheduled job: :meth:`send_expiry_warnings` every ``interval_s`` until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                await self.send_expiry_warnings()
-            except Exception:
-                log.exception("licence expiry warnings failed; trying again in %s s", interval_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
 
     # --- in-transaction API for the payment service ------------------------------------------------
 
@@ -528,11 +518,6 @@ def _reason(reason: str) -> str:
     if not reason or len(reason) > MAX_REASON:
         raise ValidationError(f"give a reason of 1 to {MAX_REASON} characters", field="reason")
     return reason
-
-
-async def _require_user(tx: UnitOfWork, user_id: int) -> None:
-    if await tx.users.get(user_id) is None:
-        raise NotFoundError(f"no user with id {user_id}")
 
 
 async def _audit(

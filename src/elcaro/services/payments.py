@@ -45,7 +45,7 @@ from elcaro.models.payment import (
 )
 from elcaro.providers.crypto_pay import INVOICE_PAID, CryptoPayClient
 from elcaro.services.licences import LicenceService
-from elcaro.services.users import require_admin
+from elcaro.services.users import require_admin, require_user
 from elcaro.storage import Database, UnitOfWork
 from elcaro.storage.retrying import run_in_transaction
 
@@ -143,23 +143,9 @@ class PaymentService:
         """Record a pending Stars payment and return the invoice for the bot to send."""
         price = self._licences.price(tier, months)
         stars = self.stars_price(price.tier, months)
-        nonce = secrets.token_hex(8)
-        now = self._clock()
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
-            payment = await tx.payments.add(
-                user_id,
-                PaymentMethod.STARS,
-                PaymentStatus.PENDING,
-                amount=Decimal(stars),
-                currency=STARS_CURRENCY,
-                tier=price.tier,
-                months=months,
-                now=now,
-                idempotency_key=nonce,
-                actor_user_id=user_id,
-            )
-        payload = _Payload(payment.id, price.tier, months, nonce)
+        payment, payload = await self._invoiced(
+            user_id, PaymentMethod.STARS, price, amount=Decimal(stars), currency=STARS_CURRENCY, now=self._clock()
+        )
         return StarsInvoice(
             payment_id=payment.id,
             title=f"ElCaro {price.tier} licence",
@@ -175,7 +161,7 @@ class PaymentService:
 
         Nothing is written.
         """
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             payment = await self._stars_payment(tx, user_id, payload, total_amount, currency)
         if payment.status is not PaymentStatus.PENDING:
             raise ConflictError(f"this invoice is {payment.status} already: ask for a new one")
@@ -238,23 +224,10 @@ class PaymentService:
             (elc_decimal(price.amount_minor) * per_elc).quantize(_CRYPTO_PLACES, rounding=ROUND_CEILING).normalize()
         )
         asset = self._config.crypto_asset
-        nonce = secrets.token_hex(8)
         now = self._clock()
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
-            payment = await tx.payments.add(
-                user_id,
-                PaymentMethod.CRYPTO,
-                PaymentStatus.PENDING,
-                amount=amount,
-                currency=asset,
-                tier=price.tier,
-                months=months,
-                now=now,
-                idempotency_key=nonce,
-                actor_user_id=user_id,
-            )
-        payload = _Payload(payment.id, price.tier, months, nonce)
+        payment, payload = await self._invoiced(
+            user_id, PaymentMethod.CRYPTO, price, amount=amount, currency=asset, now=now
+        )
         try:
             invoice = await crypto.create_invoice(
                 asset=asset,
@@ -356,20 +329,9 @@ class PaymentService:
         if not amount.is_finite() or amount <= 0:
             raise ValidationError(f"a positive amount, got {amount}", field="amount")
         now = self._clock()
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
-            payment = await tx.payments.add(
-                user_id,
-                PaymentMethod.MANUAL,
-                PaymentStatus.PENDING,
-                amount=amount,
-                currency=currency,
-                tier=price.tier,
-                months=months,
-                now=now,
-                reference=reference,
-                actor_user_id=user_id,
-            )
+        payment = await self._pending(
+            user_id, PaymentMethod.MANUAL, price, amount=amount, currency=currency, now=now, reference=reference
+        )
         log.info("user %s declared a manual payment %s", user_id, payment.id)
         return payment
 
@@ -378,10 +340,7 @@ class PaymentService:
         now = self._clock()
 
         async def work(tx: UnitOfWork) -> PaymentResult:
-            await require_admin(tx, admin_id)
-            payment = await self._manual(tx, payment_id)
-            if payment.status is not PaymentStatus.PENDING:
-                raise ConflictError(f"payment {payment_id} is {payment.status} already")
+            payment = await self._manual_to_review(tx, admin_id, payment_id)
             result = await self._settle(tx, payment, now, actor_id=admin_id, note=note or "approved")
             await _audit(
                 tx, "payment.approve", payment, admin_id, {"note": note, "licence_id": result.payment.licence_id}, now
@@ -397,10 +356,7 @@ class PaymentService:
         now = self._clock()
 
         async def work(tx: UnitOfWork) -> Payment:
-            await require_admin(tx, admin_id)
-            payment = await self._manual(tx, payment_id)
-            if payment.status is not PaymentStatus.PENDING:
-                raise ConflictError(f"payment {payment_id} is {payment.status} already")
+            payment = await self._manual_to_review(tx, admin_id, payment_id)
             rejected = await tx.payments.move(
                 payment.id,
                 PaymentStatus.PENDING,
@@ -418,7 +374,7 @@ class PaymentService:
     # --- reading -----------------------------------------------------------------------------------
 
     async def get(self, payment_id: int) -> Payment:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             payment = await tx.payments.get(payment_id)
         if payment is None:
             raise NotFoundError(f"no payment with id {payment_id}")
@@ -426,24 +382,65 @@ class PaymentService:
 
     async def payments_for(self, user_id: int, *, limit: int = 100) -> list[Payment]:
         """Newest first."""
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+        async with self._db.reading() as tx:
+            await require_user(tx, user_id)
             return await tx.payments.for_user(user_id, limit=limit)
 
     async def pending(self, *, method: PaymentMethod | None = PaymentMethod.MANUAL, limit: int = 100) -> list[Payment]:
         """Payments waiting, oldest first: by default the manual ones an admin has to review."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.payments.list(status=PaymentStatus.PENDING, method=method, limit=limit)
 
     async def recent(self, *, limit: int = 100) -> list[Payment]:
         """Every method and status, newest first."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.payments.list(limit=limit)
 
     async def history(self, payment_id: int) -> list[PaymentEvent]:
         """Every status the payment took, in order."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.payments.events(payment_id)
+
+    # --- recording -----------------------------------------------------------------------------------
+
+    async def _pending(
+        self,
+        user_id: int,
+        method: PaymentMethod,
+        price: Price,
+        *,
+        amount: Decimal,
+        currency: str,
+        now: int,
+        idempotency_key: str | None = None,
+        reference: str | None = None,
+    ) -> Payment:
+        """Record, in a transaction of its own, a pending payment by the user for ``price``'s plan."""
+        async with self._db.transaction() as tx:
+            await require_user(tx, user_id)
+            return await tx.payments.add(
+                user_id,
+                method,
+                PaymentStatus.PENDING,
+                amount=amount,
+                currency=currency,
+                tier=price.tier,
+                months=price.months,
+                now=now,
+                idempotency_key=idempotency_key,
+                reference=reference,
+                actor_user_id=user_id,
+            )
+
+    async def _invoiced(
+        self, user_id: int, method: PaymentMethod, price: Price, *, amount: Decimal, currency: str, now: int
+    ) -> tuple[Payment, _Payload]:
+        """A pending payment for a provider's invoice, and the payload that names it (with a nonce) in the invoice."""
+        nonce = secrets.token_hex(8)
+        payment = await self._pending(
+            user_id, method, price, amount=amount, currency=currency, now=now, idempotency_key=nonce
+        )
+        return payment, _Payload(payment.id, price.tier, price.months, nonce)
 
     # --- inside a transaction ----------------------------------------------------------------------
 
@@ -516,18 +513,17 @@ class PaymentService:
         return result
 
     @staticmethod
-    async def _manual(tx: UnitOfWork, payment_id: int) -> Payment:
+    async def _manual_to_review(tx: UnitOfWork, admin_id: int | None, payment_id: int) -> Payment:
+        """The pending manual payment an admin approves or rejects, locked until ``tx`` ends."""
+        await require_admin(tx, admin_id)
         payment = await tx.payments.get(payment_id, lock=True)
         if payment is None:
             raise NotFoundError(f"no payment with id {payment_id}")
         if payment.method is not PaymentMethod.MANUAL:
             raise ConflictError(f"payment {payment_id} is a {payment.method} payment: only manual ones are reviewed")
+        if payment.status is not PaymentStatus.PENDING:
+            raise ConflictError(f"payment {payment_id} is {payment.status} already")
         return payment
-
-
-async def _require_user(tx: UnitOfWork, user_id: int) -> None:
-    if await tx.users.get(user_id) is None:
-        raise NotFoundError(f"no user with id {user_id}")
 
 
 async def _audit(

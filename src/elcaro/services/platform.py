@@ -55,21 +55,20 @@ class Platform:
         try:
             await database.require_current_schema()
             keyring = Keyring(keys)
-            licences = LicenceService(
-                database, LicenceConfig.from_settings(settings), ReferralService.from_settings(database, settings)
-            )
+            referrals = ReferralService.from_settings(database, settings)
+            licences = LicenceService(database, LicenceConfig.from_settings(settings), referrals)
             yield cls(
                 settings=settings,
                 database=database,
                 keyring=keyring,
-                users=UserService(database, settings.admin_telegram_ids),
+                users=UserService(database, settings.admin_telegram_ids, signup_rewards=referrals),
                 credentials=CredentialService(database, keyring),
                 market_data=MarketDataService(database),
                 signal_sources=SignalSourcesService(database, keyring),
                 preferences=TradingPreferencesService(database),
                 ledger=LedgerService(database, LedgerPolicy.from_settings(settings)),
                 wallets=WalletService(database, keyring),
-                referrals=ReferralService.from_settings(database, settings),
+                referrals=referrals,
                 licences=licences,
                 payments=PaymentService(
                     database, licences, PaymentConfig.from_settings(settings), crypto_client_from_settings(settings)

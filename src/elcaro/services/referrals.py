@@ -5,7 +5,10 @@ stores the referrer of a valid code in ``users.referred_by``, and nothing change
 new user has no code of their own yet, so referring oneself is impossible). This service pays the
 referrer:
 
-- a fixed amount when the referee is approved (key ``referral:<referee id>:signup``), and/or
+- a fixed amount when the referee is approved (key ``referral:<referee id>:signup``): paid by
+  :meth:`~elcaro.services.users.UserService.approve` inside the approving transaction, whichever
+  interface approves; :meth:`ReferralService.pay_pending_signup_rewards` catches up on any approved
+  referee without it (run at start by :mod:`elcaro.services.jobs`), and/or
 - a percentage of each licence payment the referee makes (key ``referral:<payment key>``),
 
 each from the platform's rewards account, recorded in ``referral_rewards`` in the same transaction.
@@ -22,9 +25,10 @@ from decimal import ROUND_FLOOR, Decimal
 from elcaro.core.clock import now_ms
 from elcaro.core.config import Settings
 from elcaro.models import ApprovalState
-from elcaro.models.errors import NotFoundError, ValidationError
+from elcaro.models.errors import ValidationError
 from elcaro.models.ledger import MAX_AMOUNT, LedgerKind, LedgerTransaction, format_elc, parse_elc
 from elcaro.services.ledger import post_draft, reward_draft
+from elcaro.services.users import require_user
 from elcaro.storage import Database, UnitOfWork
 from elcaro.storage.repositories.referrals import RefereeRecord
 from elcaro.storage.retrying import run_in_transaction
@@ -95,9 +99,7 @@ class ReferralService:
         """
         if amount_paid <= 0:
             raise ValidationError(f"must be more than 0 ELC, got {format_elc(amount_paid)}", field="amount_paid")
-        referee = await tx.users.get(referee_id)
-        if referee is None:
-            raise NotFoundError(f"no user with id {referee_id}")
+        referee = await require_user(tx, referee_id)
         reward = self.payment_reward(amount_paid)
         if referee.referred_by is None or reward <= 0:
             return None
@@ -124,20 +126,22 @@ class ReferralService:
 
     async def reward_signup_in(self, tx: UnitOfWork, referee_id: int) -> LedgerTransaction | None:
         """:meth:`reward_signup` inside the caller's transaction (for example the one approving the user)."""
-        referee = await tx.users.get(referee_id)
-        if referee is None:
-            raise NotFoundError(f"no user with id {referee_id}")
+        referee = await require_user(tx, referee_id)
         if referee.referred_by is None or self._signup_reward <= 0:
             return None
         if referee.approval is not ApprovalState.APPROVED:
             raise ValidationError(f"user {referee_id} is not approved yet", field="referee_id")
+        key = f"referral:{referee_id}:signup"
+        paid = await tx.ledger.find_by_key(key)
+        if paid is not None:  # approved before (then rejected, and approved again): once per referee, whatever the rate
+            return paid
         return await self._pay(
             tx,
             referrer_id=referee.referred_by,
             referee_id=referee_id,
             source=SIGNUP,
             amount=self._signup_reward,
-            key=f"referral:{referee_id}:signup",
+            key=key,
             memo=f"referral reward: user {referee_id} joined",
         )
 
@@ -157,13 +161,13 @@ class ReferralService:
         """The users ``user_id`` referred, oldest first, with what each earned them."""
         if not 1 <= limit <= MAX_PAGE:
             raise ValidationError(f"1 to {MAX_PAGE}", field="limit")
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+        async with self._db.reading() as tx:
+            await require_user(tx, user_id)
             return await tx.referrals.referees(user_id, limit=limit, offset=max(offset, 0))
 
     async def earnings(self, user_id: int) -> ReferralEarnings:
-        async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+        async with self._db.reading() as tx:
+            await require_user(tx, user_id)
             by_source = {row.source: row for row in await tx.referrals.earnings(user_id)}
             referees = await tx.referrals.count_referees(user_id)
         signup, payment = by_source.get(SIGNUP), by_source.get(PAYMENT)
@@ -194,8 +198,3 @@ class ReferralService:
             )
             log.info("referral %s reward of %s ELC to user %s", source, format_elc(amount), referrer_id)
         return result.transaction
-
-
-async def _require_user(tx: UnitOfWork, user_id: int) -> None:
-    if await tx.users.get(user_id) is None:
-        raise NotFoundError(f"no user with id {user_id}")

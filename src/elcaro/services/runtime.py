@@ -2,8 +2,9 @@
 
 ``Platform`` holds what answers requests (users, credentials, settings); ``Runtime`` adds what keeps
 working between requests — the local exchange, exchange access, the event bus, the position monitor,
-copy trading, signal ingest, notifications and the trading desk (one for every interface, so a manual
-order placed from the web app or the bot is adopted once, by one loop). The Telegram bot, the web app
+copy trading, signal ingest, notifications, the scheduled jobs (staking interest, referral catch-up,
+licence expiry warnings) and the trading desk (one for every interface, so a manual order placed from
+the web app or the bot is adopted once, by one loop). The Telegram bot, the web app
 and the strategy engine each take a ``Runtime``, so they all see the same positions, the same event
 stream and the same ingest.
 """
@@ -21,6 +22,7 @@ from elcaro.models.events import TradingEvent
 from elcaro.services.copy_trading import CopyTradingService
 from elcaro.services.desk import TradingDesk
 from elcaro.services.exchange_access import ExchangeAccess
+from elcaro.services.jobs import Scheduler, platform_jobs
 from elcaro.services.local_exchange import LocalExchange, local_exchange
 from elcaro.services.maintenance import upgrade_database
 from elcaro.services.notifications import Notifications
@@ -43,6 +45,8 @@ class Runtime:
     notifications: Notifications
     desk: TradingDesk
     """What a trader does through any interface (the bot, the web app); it adopts filled manual orders."""
+    jobs: Scheduler
+    """The platform's scheduled jobs, running in the background (see :mod:`elcaro.services.jobs`)."""
     schema_revision: str | None
     resumed_executions: int
     """Executions of a fan-out interrupted by a crash, carried on before any new signal was taken."""
@@ -68,8 +72,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         copy = CopyTradingService(platform.database, access, bus, platform.licences, positions=monitor)
         notifications = Notifications(bus)
         desk = TradingDesk(platform.database, platform.preferences, platform.credentials, access, monitor)
+        jobs = platform_jobs(platform.ledger, platform.referrals, platform.licences)
         try:
-            async with notifications.running(), monitor.running():
+            async with notifications.running(), monitor.running(), jobs.running():
                 resumed = await copy.resume()
                 async with (
                     open_signal_ingest(platform.database, platform.keyring, bus, copy.fan_out, copy.cancel) as ingest,
@@ -85,6 +90,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                         ingest=ingest,
                         notifications=notifications,
                         desk=desk,
+                        jobs=jobs,
                         schema_revision=revision,
                         resumed_executions=resumed,
                     )

@@ -65,7 +65,7 @@ class StatisticsService:
         )
 
     async def _trades(self, user_id: int, *, since: int | None, until: int, strategy: str | None) -> list[Trade]:
-        """Every trade closed in ``[since, until]``, read a page at a time, newest first.
+        """Every trade closed in ``[since, until]``, read a page at a time, newest first, in one snapshot.
 
         A page ends at the oldest close time it holds, and the next starts again at that very
         millisecond (trades closed at one moment may straddle pages), skipping ids already read. Only
@@ -74,12 +74,12 @@ class StatisticsService:
         """
         found: dict[int | None, Trade] = {}
         end = until + 1
-        while True:
-            async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
+            while True:
                 page = await tx.trades.list_for_user(user_id, since=since, until=end, strategy=strategy, limit=PAGE)
-            fresh = [trade for trade in page if trade.id not in found]
-            found.update((trade.id, trade) for trade in fresh)
-            if len(page) < PAGE:
-                return list(found.values())
-            oldest = page[-1].closed_at
-            end = oldest + 1 if fresh else oldest
+                fresh = [trade for trade in page if trade.id not in found]
+                found.update((trade.id, trade) for trade in fresh)
+                if len(page) < PAGE:
+                    return list(found.values())
+                oldest = page[-1].closed_at
+                end = oldest + 1 if fresh else oldest

@@ -11,7 +11,7 @@ from typing import Any
 
 from elcaro.core.clock import now_ms
 from elcaro.models import AuditEntry, Environment, PositionSide, SettingsKey, Target, UserSettings
-from elcaro.models.errors import NotFoundError
+from elcaro.services.users import require_user
 from elcaro.storage import Database, UnitOfWork, UserTarget
 from elcaro.trading.settings import SettingsPatch, TradingSettings, resolve_for
 
@@ -23,7 +23,7 @@ class TradingPreferencesService:
     async def update(self, user_id: int, key: SettingsKey, changes: Mapping[str, Any]) -> UserSettings:
         """Merge ``changes`` into one level (``None`` switches a rule off there); the result is validated whole."""
         async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+            await require_user(tx, user_id)
             current = await tx.settings.get(user_id, key)
             merged = {**(current.values if current else {}), **changes}
             values = SettingsPatch.parse(merged).to_values()
@@ -46,7 +46,7 @@ class TradingPreferencesService:
 
     async def effective(self, user_id: int, target: Target, strategy: str, side: PositionSide) -> TradingSettings:
         """The settings a trade of ``strategy`` on ``side`` at ``target`` would use now."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             stored = await tx.settings.list_for_user(user_id)
         return resolve_for(stored, strategy=strategy, side=side, exchange=target.exchange)
 
@@ -55,7 +55,7 @@ class TradingPreferencesService:
     ) -> UserTarget:
         """Trade on ``target`` (or stop). A live target needs ``live_opt_in``: real money is never a default."""
         async with self._db.transaction() as tx:
-            await _require_user(tx, user_id)
+            await require_user(tx, user_id)
             now = now_ms()
             opted = now if live_opt_in and target.environment is Environment.LIVE else None
             stored = await tx.user_targets.set(user_id, target, enabled=enabled, live_opt_in_at=opted, now=now)
@@ -64,7 +64,7 @@ class TradingPreferencesService:
         return stored
 
     async def targets(self, user_id: int) -> list[UserTarget]:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.user_targets.list_for_user(user_id)
 
     async def pause(self, user_id: int, paused: bool) -> None:
@@ -72,11 +72,6 @@ class TradingPreferencesService:
         async with self._db.transaction() as tx:
             await tx.users.set_trading_paused(user_id, paused)
             await _audit(tx, user_id, "trading.pause" if paused else "trading.resume", {})
-
-
-async def _require_user(tx: UnitOfWork, user_id: int) -> None:
-    if await tx.users.get(user_id) is None:
-        raise NotFoundError(f"no user with id {user_id}")
 
 
 def _level(key: SettingsKey) -> str:

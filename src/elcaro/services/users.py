@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from elcaro.core.clock import now_ms
 from elcaro.models import ApprovalState, AuditEntry, Role, TelegramProfile, User
 from elcaro.models.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from elcaro.storage import Database, UnitOfWork
+from elcaro.storage.retrying import run_in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,14 @@ def normalise_language(code: str | None) -> str:
     return base if base in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
+async def require_user(tx: UnitOfWork, user_id: int, *, lock: bool = False) -> User:
+    """The user, read in ``tx`` (``lock``: their row held until it ends); NotFoundError naming the id if none."""
+    user = await tx.users.get(user_id, lock=lock)
+    if user is None:
+        raise NotFoundError(f"no user with id {user_id}")
+    return user
+
+
 async def require_admin(tx: UnitOfWork, actor_id: int | None) -> None:
     """``None`` is the operator at the machine (the CLI), who is trusted; a user must be an admin."""
     if actor_id is None:
@@ -39,6 +48,14 @@ def _new_referral_code() -> str:
     return "".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(_REFERRAL_LENGTH))
 
 
+class SignupRewards(Protocol):
+    """What approval needs of :class:`~elcaro.services.referrals.ReferralService` (which sits above this module)."""
+
+    async def reward_signup_in(self, tx: UnitOfWork, referee_id: int) -> object:
+        """Pay the referrer of a user just approved, inside ``tx``, once."""
+        ...
+
+
 class UserService:
     """Every change here is one transaction with its audit entry: it happens whole or not at all.
 
@@ -46,9 +63,17 @@ class UserService:
     at the machine (the CLI), who is trusted.
     """
 
-    def __init__(self, database: Database, admin_telegram_ids: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        database: Database,
+        admin_telegram_ids: Iterable[int] = (),
+        *,
+        signup_rewards: SignupRewards | None = None,
+    ) -> None:
+        """``signup_rewards`` pays a referrer when their referee is approved, in the approving transaction."""
         self._db = database
         self._admin_ids = frozenset(admin_telegram_ids)
+        self._signup_rewards = signup_rewards
 
     async def register(self, profile: TelegramProfile, *, referral_code: str | None = None) -> User:
         """Create the user: pending approval, or an approved admin when config names them.
@@ -75,24 +100,26 @@ class UserService:
                 details["referral_code"] = referral_code
                 details["referrer_id"] = referrer.id if referrer else None
             await self._audit(tx, "user.register", user.id, None, details)
+            await self._reward_if_approved(tx, None, user)
         log.info("registered user %s (telegram %s)", user.id, profile.telegram_id)
         return user
 
     async def get(self, user_id: int) -> User:
-        async with self._db.transaction() as tx:
-            return await self._require(tx, user_id)
+        async with self._db.reading() as tx:
+            return await require_user(tx, user_id)
 
     async def find_by_telegram_id(self, telegram_id: int) -> User | None:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.users.get_by_telegram_id(telegram_id)
 
     async def list_users(
         self, *, approval: ApprovalState | None = None, role: Role | None = None, limit: int = 100, offset: int = 0
     ) -> list[User]:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.users.list(approval=approval, role=role, limit=limit, offset=offset)
 
     async def approve(self, user_id: int, *, actor_id: int | None = None) -> User:
+        """Let the user in; their referrer's signup reward (if any) is paid in the same transaction, once."""
         return await self._change(user_id, actor_id, "user.approve", approval=ApprovalState.APPROVED)
 
     async def reject(self, user_id: int, *, actor_id: int | None = None) -> User:
@@ -109,8 +136,8 @@ class UserService:
         return await self._change(user_id, actor_id, "user.promote", role=Role.ADMIN, approval=ApprovalState.APPROVED)
 
     async def demote(self, user_id: int, *, actor_id: int | None = None) -> User:
-        async with self._db.transaction() as tx:
-            target = await self._require(tx, user_id)
+        async with self._db.reading() as tx:
+            target = await require_user(tx, user_id)
             if target.telegram_id in self._admin_ids:
                 raise ConflictError(f"user {user_id} is an admin by configuration (ELCARO_ADMIN_TELEGRAM_IDS)")
         return await self._change(user_id, actor_id, "user.demote", role=Role.USER)
@@ -137,9 +164,10 @@ class UserService:
             for telegram_id in sorted(self._admin_ids):
                 user = await tx.users.get_by_telegram_id(telegram_id)
                 if user is not None and (user.role is not Role.ADMIN or user.approval is not ApprovalState.APPROVED):
-                    user = await tx.users.update(user.id, role=Role.ADMIN, approval=ApprovalState.APPROVED)
+                    promoted = await tx.users.update(user.id, role=Role.ADMIN, approval=ApprovalState.APPROVED)
                     await self._audit(tx, "user.promote", user.id, None, {"from": "config"})
-                    changed.append(user)
+                    await self._reward_if_approved(tx, user, promoted)
+                    changed.append(promoted)
         return changed
 
     async def _change(
@@ -152,20 +180,26 @@ class UserService:
         self_service: bool = False,
         **changes: Any,
     ) -> User:
-        async with self._db.transaction() as tx:
-            await self._require(tx, user_id)
+
+        async def work(tx: UnitOfWork) -> User:
+            # Locked: two changes of one user (an admin's approval, the user's own acceptance of the terms)
+            # take turns, and each sees the other's result.
+            before = await require_user(tx, user_id, lock=True)
             if not self_service:
                 await require_admin(tx, actor_id)
             user = await tx.users.update(user_id, **changes)
             await self._audit(tx, action, user_id, actor_id, {**(details or {}), **_plain(changes)})
-        return user
+            await self._reward_if_approved(tx, before, user)
+            return user
 
-    @staticmethod
-    async def _require(tx: UnitOfWork, user_id: int) -> User:
-        user = await tx.users.get(user_id)
-        if user is None:
-            raise NotFoundError(f"no user with id {user_id}")
-        return user
+        return await run_in_transaction(self._db, work)
+
+    async def _reward_if_approved(self, tx: UnitOfWork, before: User | None, after: User) -> None:
+        """Pay the referrer's signup reward when this change is what approved ``after`` (``before``: None when new)."""
+        if self._signup_rewards is None or after.approval is not ApprovalState.APPROVED:
+            return
+        if before is None or before.approval is not ApprovalState.APPROVED:
+            await self._signup_rewards.reward_signup_in(tx, after.id)
 
     @staticmethod
     async def _unique_referral_code(tx: UnitOfWork) -> str:

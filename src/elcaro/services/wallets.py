@@ -23,7 +23,8 @@ from Crypto.Hash import keccak
 
 from elcaro.core.clock import now_ms
 from elcaro.core.secrets import Keyring
-from elcaro.models.errors import NotFoundError, SecretError, ValidationError
+from elcaro.models.errors import SecretError, ValidationError
+from elcaro.services.users import require_user
 from elcaro.storage import Database, UnitOfWork
 from elcaro.storage.retrying import run_in_transaction
 
@@ -93,8 +94,7 @@ class WalletService:
             return stored.address
 
         async def work(tx: UnitOfWork) -> str:
-            if await tx.users.get(user_id) is None:
-                raise NotFoundError(f"no user with id {user_id}")
+            await require_user(tx, user_id)
             seed = await self._seed(tx)
             address = address_of(derive_private_key(seed, user_id))
             record = await tx.wallets.add(user_id, address=address, derivation_index=user_id, now=now_ms())

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import StatementError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from elcaro.models.errors import ConfigError, ElcaroError
 from elcaro.storage import migrate
 from elcaro.storage.engine import Dialect, create_engine, dialect_of
+from elcaro.storage.errors import ReadOnlyTransactionError, is_read_only_refusal
 from elcaro.storage.unit_of_work import UnitOfWork
+
+# One BEGIN statement on asyncpg: a snapshot for the whole transaction, and the server refuses any write.
+_POSTGRES_READING: dict[str, Any] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 class Database:
@@ -29,6 +34,13 @@ class Database:
         self._engine = create_engine(url, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms)
         # Repositories hand out models, never rows, so nothing needs reloading after a commit.
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        # SQLite readers get connections of their own (query_only, deferred BEGIN): see reading().
+        self._reader = (
+            create_engine(url, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms, sqlite_read_only=True)
+            if self._dialect == "sqlite"
+            else self._engine
+        )
+        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
         # SQLite runs one transaction at a time (BEGIN IMMEDIATE). Queued here, in order, they follow each other at
         # once; left to SQLite's busy handler, each waiting one polls with growing sleeps and holds a pooled
         # connection while it sleeps. Made on first use, inside the event loop that uses it.
@@ -57,14 +69,29 @@ class Database:
         Repositories raise ConflictError for a duplicate and NotFoundError for a reference to a
         missing row; either leaves the transaction unusable, so let it propagate out of the block.
         """
-        async with self._turn(), self._sessions() as session:
+        async with self._turn(), self._sessions() as session, _unit(session) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[UnitOfWork]:
+        """A read-only unit of work: every read in it sees one moment, and any write is refused.
+
+        For the reads the interfaces make often (statistics, listings, balances, lookups): they never
+        wait for a writer. On SQLite the block reads on a connection of its own with a deferred
+        ``BEGIN`` and no place in the writers' queue; under WAL it sees the last commit before its first
+        read, and neither waits for the writer nor holds it up. On PostgreSQL it is a ``REPEATABLE READ``,
+        ``READ ONLY`` transaction. A write raises :class:`~elcaro.storage.errors.ReadOnlyTransactionError`
+        (a bug: read-then-write work belongs in :meth:`transaction`, where what it read cannot change).
+        """
+        async with self._read_sessions() as session:
             try:
-                async with session.begin():
-                    yield UnitOfWork(session)
-            except StatementError as exc:
-                # A value refused while being bound (e.g. a number too large to store) arrives wrapped.
-                if isinstance(exc.orig, ElcaroError):
-                    raise exc.orig from None
+                async with _unit(session) as tx:
+                    if self._dialect == "postgresql":
+                        await session.connection(execution_options=_POSTGRES_READING)
+                    yield tx
+            except DBAPIError as exc:
+                if is_read_only_refusal(exc):
+                    raise ReadOnlyTransactionError("a write inside Database.reading(): use transaction()") from exc
                 raise
 
     def _turn(self) -> AbstractAsyncContextManager[object]:
@@ -99,3 +126,18 @@ class Database:
 
     async def close(self) -> None:
         await self._engine.dispose()
+        if self._reader is not self._engine:
+            await self._reader.dispose()
+
+
+@asynccontextmanager
+async def _unit(session: AsyncSession) -> AsyncIterator[UnitOfWork]:
+    """``session``'s transaction as a unit of work: committed when the block ends normally, else rolled back."""
+    try:
+        async with session.begin():
+            yield UnitOfWork(session)
+    except StatementError as exc:
+        # A value refused while being bound (e.g. a number too large to store) arrives wrapped.
+        if isinstance(exc.orig, ElcaroError):
+            raise exc.orig from None
+        raise

@@ -35,13 +35,21 @@ def sqlite_path(url: str | URL) -> Path:
     return Path(database)
 
 
-def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_foreign_keys: bool = True) -> AsyncEngine:
+def create_engine(
+    url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_foreign_keys: bool = True, sqlite_read_only: bool = False
+) -> AsyncEngine:
     """Make an engine; for SQLite every pooled connection gets the same pragmas.
 
     ``sqlite_foreign_keys`` is off only for migrations: SQLite rebuilds a table to alter it, and
     enforcing foreign keys mid-rebuild would cascade deletes into the referencing tables.
+
+    ``sqlite_read_only`` makes the readers' engine of :meth:`Database.reading`: ``PRAGMA query_only``
+    refuses every write, and a transaction starts with a plain (deferred) ``BEGIN``, which takes no
+    lock: under WAL it reads the last commit before its first read while the writer carries on.
     """
     if dialect_of(url) == "postgresql":
+        if sqlite_read_only:
+            raise ValueError("sqlite_read_only is for SQLite; PostgreSQL reads use one engine")
         # pre_ping: a connection dropped by a server restart or an idle timeout is replaced, not handed out.
         return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=1800)
     sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +59,9 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_foreig
         f"PRAGMA busy_timeout={int(sqlite_busy_timeout_ms)}",  # wait for the write lock instead of failing at once
         f"PRAGMA foreign_keys={'ON' if sqlite_foreign_keys else 'OFF'}",  # SQLite's default is off
         "PRAGMA synchronous=NORMAL",  # with WAL a power cut may lose the last commits but never corrupts the file
+        *(("PRAGMA query_only=ON",) if sqlite_read_only else ()),
     )
+    begin = "BEGIN" if sqlite_read_only else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine.sync_engine, "connect")
     def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -64,9 +74,10 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_foreig
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
+    def _begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: transactions run one writer at a time, each seeing
         # what the previous one committed, and never fail mid-way upgrading a read lock to a write lock.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (query_only) cannot write, so it has no lock to upgrade: a deferred BEGIN is enough.
+        connection.exec_driver_sql(begin)
 
     return engine

@@ -1,4 +1,7 @@
-"""Turn the database's integrity errors into the platform's own errors, with messages people can act on."""
+"""Turn the database's integrity errors into the platform's own errors, with messages people can act on.
+
+A write refused in a read-only unit of work becomes :class:`ReadOnlyTransactionError`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from elcaro.models.errors import ConflictError, NotFoundError
 from elcaro.storage.orm import Base
 
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
+_READ_ONLY_TRANSACTION = "25006"
 
 # SQLite names the columns of a broken unique constraint, not the constraint: map them back.
 _UNIQUE_BY_COLUMNS: dict[tuple[str, ...], str] = {
@@ -64,3 +68,18 @@ def _classify(exc: IntegrityError) -> tuple[str | None, str | None]:
     if state == _FOREIGN_KEY_VIOLATION:
         return "foreign_key", constraint
     return None, None
+
+
+class ReadOnlyTransactionError(RuntimeError):
+    """A write inside :meth:`Database.reading <elcaro.storage.Database.reading>`: the caller's bug.
+
+    Not an ``ElcaroError``: no person can act on it; the work belongs in ``Database.transaction()``.
+    """
+
+
+def is_read_only_refusal(exc: DBAPIError) -> bool:
+    """True when the database refused a write because the connection or transaction is read-only."""
+    original = exc.orig
+    if getattr(original, "sqlite_errorname", None) == "SQLITE_READONLY":
+        return True
+    return getattr(original, "sqlstate", None) == _READ_ONLY_TRANSACTION

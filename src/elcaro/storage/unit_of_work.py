@@ -27,6 +27,7 @@ from elcaro.storage.repositories import (
     UsersRepository,
     UserTargetsRepository,
     WalletsRepository,
+    WebSessionsRepository,
 )
 
 
@@ -56,3 +57,4 @@ class UnitOfWork:
         self.licences = LicencesRepository(session)
         self.promo_codes = PromoCodesRepository(session)
         self.payments = PaymentsRepository(session)
+        self.web_sessions = WebSessionsRepository(session)

@@ -12,7 +12,7 @@ from elcaro.models.errors import ConflictError, NotFoundError, ValidationError
 from elcaro.services.ledger import LedgerService, post_payment
 from elcaro.services.referrals import ReferralService
 from elcaro.services.users import UserService
-from elcaro.storage import Database
+from elcaro.storage import Database, UnitOfWork
 
 pytestmark = pytest.mark.db
 
@@ -117,3 +117,39 @@ async def test_no_referrer_no_reward_and_bad_input_is_refused(
     with pytest.raises(NotFoundError):
         await referrals.earnings(999)
     assert await referrals.referees(loner.id) == []
+
+
+async def test_approval_pays_the_signup_reward_once_whichever_way_a_user_is_approved(
+    referrals: ReferralService, database: Database
+) -> None:
+    users = UserService(database, signup_rewards=referrals)
+    referrer = await users.register(TelegramProfile(1))
+    referee = await users.register(TelegramProfile(2), referral_code=referrer.referral_code)
+    await users.approve(referee.id)
+    assert (await referrals.earnings(referrer.id)).signup_amount == 5 * ELC
+
+    await users.approve(referee.id)  # approved already: nothing changes
+    await users.reject(referee.id)
+    # Approved again, now with another rate configured: the referee's reward was paid, once is all.
+    await UserService(database, signup_rewards=ReferralService(database, signup_reward=7 * ELC)).approve(referee.id)
+    assert await referrals.pay_pending_signup_rewards() == 0
+    promoted = await users.register(TelegramProfile(3), referral_code=referrer.referral_code)
+    await users.promote(promoted.id)  # an admin is approved by definition: that approval pays too
+    earnings = await referrals.earnings(referrer.id)
+    assert (earnings.signup_rewards, earnings.signup_amount) == (2, 10 * ELC)
+
+
+class _RewardsAway:
+    async def reward_signup_in(self, tx: UnitOfWork, referee_id: int) -> object:
+        raise ConflictError("the rewards ledger refused")
+
+
+async def test_an_approval_whose_reward_cannot_be_paid_is_not_made(database: Database) -> None:
+    plain = UserService(database)
+    referrer = await plain.register(TelegramProfile(1))
+    referee = await plain.register(TelegramProfile(2), referral_code=referrer.referral_code)
+    with pytest.raises(ConflictError, match="rewards ledger refused"):
+        await UserService(database, signup_rewards=_RewardsAway()).approve(referee.id)
+    assert (await plain.get(referee.id)).approval is ApprovalState.PENDING  # one transaction: both or neither
+    async with database.reading() as tx:
+        assert [entry.action for entry in await tx.audit.list()] == ["user.register", "user.register"]

@@ -232,7 +232,18 @@ async def test_expiry_warnings_go_out_once_per_threshold(accounts: Accounts) -> 
 
 async def test_a_late_job_sends_only_the_nearest_threshold(accounts: Accounts) -> None:
     user = await accounts.user()
+    accounts.licences.events.subscribe()
     await accounts.licences.grant(None, user, "basic", 10, "x")
     accounts.clock.advance(9 * DAY_MS + 1)
     assert [w.threshold_days for w in await accounts.licences.send_expiry_warnings()] == [1]
     assert await accounts.licences.send_expiry_warnings() == []
+
+
+async def test_no_warning_is_claimed_while_nobody_would_deliver_it(accounts: Accounts) -> None:
+    user = await accounts.user()
+    await accounts.licences.grant(None, user, "basic", 10, "x")
+    accounts.clock.advance(8 * DAY_MS)
+    assert await accounts.licences.send_expiry_warnings() == []  # a process without the bot: left for one with it
+    subscription = accounts.licences.events.subscribe()
+    [warning] = await accounts.licences.send_expiry_warnings()
+    assert warning.threshold_days == 3 and (await subscription.get()) == warning

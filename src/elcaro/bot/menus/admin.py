@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import logging
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -21,10 +20,8 @@ from elcaro.bot.menus.start import available_sections
 from elcaro.bot.registry import Registry
 from elcaro.bot.render import reason_label, symbol_label, target_label
 from elcaro.models import ApprovalState, SourceKind, User
-from elcaro.models.errors import ConflictError, ElcaroError, NotFoundError, ValidationError
+from elcaro.models.errors import ConflictError, NotFoundError, ValidationError
 from elcaro.services.desk import Segment
-
-log = logging.getLogger(__name__)
 
 SHOWN = 10
 BROADCAST_MAX = 3500
@@ -173,11 +170,7 @@ async def approve(session: Session, callback: Callback) -> None:
     if user.approval is ApprovalState.APPROVED:
         await session.notify("admin.already_approved", alert=True, name=user.display_name)
         return
-    user = await session.svc.users.approve(user_id, actor_id=session.me.id)
-    try:  # the referrer's signup reward; the referral service catches up on any missed
-        await session.svc.runtime.platform.referrals.reward_signup(user.id)
-    except ElcaroError as error:
-        log.warning("signup reward for user %s not paid now: %s", user.id, error)
+    user = await session.svc.users.approve(user_id, actor_id=session.me.id)  # pays the referrer's signup reward
     await session.notify("admin.approved", name=user.display_name)
     await _user_card(session, user_id)
     await tell_approved(session, user)

@@ -83,14 +83,14 @@ class AdminDesk:
         self._clock = clock
 
     async def pending(self, actor_id: int | None, *, limit: int = 20) -> list[User]:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
             return await tx.users.list(approval=ApprovalState.PENDING, limit=limit)
 
     async def find_users(self, actor_id: int | None, query: str, *, limit: int = 10) -> list[User]:
         """By platform id (``#12``), Telegram id (``123456789``) or username (``@alice``, a prefix will do)."""
         text = query.strip()
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
             if text.startswith("#") and text[1:].isdigit():
                 found = await tx.users.get(int(text[1:]))
@@ -118,7 +118,7 @@ class AdminDesk:
             await self._audit(tx, actor_id, "trading.pause" if paused else "trading.resume", f"user:{user_id}", {})
 
     async def global_paused(self) -> bool:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return bool(await tx.system_flags.get(GLOBAL_PAUSE_FLAG))
 
     async def set_global_pause(self, actor_id: int | None, paused: bool) -> None:
@@ -131,14 +131,14 @@ class AdminDesk:
 
     async def open_by_strategy(self, actor_id: int | None) -> dict[str, int]:
         """How many positions are open per strategy (``manual`` for those opened by hand)."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
             rows = await tx.positions.list_open()
         return dict(Counter(row.strategy or "manual" for row in rows))
 
     async def close_strategy(self, actor_id: int | None, strategy: str) -> int:
         """Close every open position of ``strategy`` for every user; how many closes were asked for."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
             rows = [row for row in await tx.positions.list_open() if (row.strategy or "manual") == strategy]
         closed = 0
@@ -154,7 +154,7 @@ class AdminDesk:
         return closed
 
     async def signal(self, actor_id: int | None, signal_id: int) -> SignalExecutions:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
             record = await tx.signals.get_record(signal_id)
             if record is None:
@@ -180,7 +180,7 @@ class AdminDesk:
 
     async def audience(self, actor_id: int | None, segment: Segment) -> list[User]:
         """The users a broadcast to ``segment`` reaches: approved, not banned, not blocking the bot."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
             users = await _all_users(tx, approval=ApprovalState.APPROVED)
         reachable = [user for user in users if not user.banned and user.bot_blocked_at is None]
@@ -196,12 +196,12 @@ class AdminDesk:
 
     async def admins(self) -> list[User]:
         """Admins who can be told things (not banned, not blocking the bot)."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             users = await tx.users.list(role=Role.ADMIN, limit=_PAGE)
         return [user for user in users if not user.banned and user.bot_blocked_at is None]
 
     async def status(self, actor_id: int | None) -> SystemStatus:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
             paused = bool(await tx.system_flags.get(GLOBAL_PAUSE_FLAG))
             pending = len(await tx.users.list(approval=ApprovalState.PENDING, limit=_PAGE))

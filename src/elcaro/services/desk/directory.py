@@ -18,7 +18,7 @@ class Directory:
 
     async def find(self, text: str) -> User | None:
         query = text.strip()
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             if query.startswith("#") and query[1:].isdigit():
                 found = await tx.users.get(int(query[1:]))
             elif query.isdigit():

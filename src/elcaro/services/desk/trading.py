@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from elcaro.core.clock import now_ms
 from elcaro.models import (
@@ -62,6 +63,8 @@ from elcaro.trading import Period, TradingSettings
 from elcaro.trading.plan import stop_side
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 HUNDRED = Decimal(100)
 BUILT_IN_STRATEGIES = ("elcaro", "scryptomera", "scalper", "rsi_bb", "fibonacci", "oi", "cornix", "generic")
@@ -166,7 +169,7 @@ class TradingDesk:
 
     async def positions(self, user_id: int, *, page: int = 0, page_size: int = 5) -> PositionsPage:
         """Managed open positions, oldest first, one page with live prices and PnL."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             rows = await tx.positions.list_open(user_id)
         pages = max(1, -(-len(rows) // page_size))
         page = min(max(page, 0), pages - 1)
@@ -183,19 +186,12 @@ class TradingDesk:
 
     async def unmanaged(self, user_id: int) -> list[PositionView]:
         """Positions on the user's enabled targets that the platform does not manage (opened by hand elsewhere)."""
-        found: list[PositionView] = []
-        for view in await self.targets(user_id):
-            if not view.enabled:
-                continue
-            try:
-                venue = await self._monitor.untracked(user_id, view.target)
-            except ElcaroError as error:
-                log.info("user %s: positions on %s not read: %s", user_id, view.target, error)
-                continue
-            for position in venue:
-                mark = position.mark_price
-                found.append(_view(_owned(position, user_id, view.target), mark))
-        return found
+        found = await self._read_enabled_targets(user_id, "positions", partial(self._monitor.untracked, user_id))
+        return [
+            _view(_owned(position, user_id, target), position.mark_price)
+            for target, venue in found
+            for position in venue
+        ]
 
     async def adopt(self, user_id: int, target: Target, symbol: str) -> int:
         """Manage a position opened by hand, as strategy ``manual``; returns its id."""
@@ -212,7 +208,7 @@ class TradingDesk:
 
     async def close_all(self, user_id: int) -> int:
         """Close every managed open position of the user; how many closes were asked for."""
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             rows = await tx.positions.list_open(user_id)
         closed = 0
         for row in rows:
@@ -226,7 +222,7 @@ class TradingDesk:
         return closed
 
     async def _open_row(self, user_id: int, position_id: int) -> Position:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             row = await tx.positions.get(position_id)
         if row is None or row.user_id != user_id or row.closed_at is not None:
             raise DeskError("position.closed", f"position {position_id} is no longer open")
@@ -253,18 +249,14 @@ class TradingDesk:
 
     async def open_orders(self, user_id: int) -> list[OrderView]:
         """Resting orders on every enabled target; those of managed positions are marked ``managed``."""
+
+        async def read(target: Target) -> list[Order]:
+            return await (await self._access.client(user_id, target)).fetch_open_orders()
+
         views: list[OrderView] = []
-        for view in await self.targets(user_id):
-            if not view.enabled:
-                continue
-            try:
-                client = await self._access.client(user_id, view.target)
-                orders = await client.fetch_open_orders()
-            except ElcaroError as error:
-                log.info("user %s: orders on %s not read: %s", user_id, view.target, error)
-                continue
-            managed = await self._managed_symbols(user_id, view.target)
-            views.extend(OrderView(view.target, order, order.symbol in managed) for order in orders)
+        for target, orders in await self._read_enabled_targets(user_id, "orders", read):
+            managed = await self._managed_symbols(user_id, target)
+            views.extend(OrderView(target, order, order.symbol in managed) for order in orders)
         return views
 
     async def cancel_order(self, user_id: int, target: Target, ref: str) -> Order:
@@ -283,8 +275,22 @@ class TradingDesk:
         await self._audit(user_id, "order.cancel", {"target": str(target), "client_order_id": order.client_order_id})
         return cancelled
 
+    async def _read_enabled_targets(
+        self, user_id: int, what: str, read: Callable[[Target], Awaitable[T]]
+    ) -> list[tuple[Target, T]]:
+        """``read`` on each enabled target of the user in turn; a target that cannot be read is logged and left out."""
+        found: list[tuple[Target, T]] = []
+        for view in await self.targets(user_id):
+            if not view.enabled:
+                continue
+            try:
+                found.append((view.target, await read(view.target)))
+            except ElcaroError as error:
+                log.info("user %s: %s on %s not read: %s", user_id, what, view.target, error)
+        return found
+
     async def _managed_symbols(self, user_id: int, target: Target) -> set[str]:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             return await tx.positions.open_symbols(user_id, target)
 
     # ------------------------------------------------------------------------------ manual orders
@@ -463,7 +469,7 @@ class TradingDesk:
     async def history(self, user_id: int, *, page: int = 0, page_size: int = 8) -> HistoryPage:
         """Closed trades (a partial take-profit is a trade of its own), newest first."""
         page = min(max(page, 0), MAX_HISTORY_PAGES - 1)
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             trades = await tx.trades.list_for_user(user_id, limit=(page + 1) * page_size + 1)
         chosen = trades[page * page_size : (page + 1) * page_size]
         has_more = len(trades) > (page + 1) * page_size and page + 1 < MAX_HISTORY_PAGES
@@ -487,7 +493,7 @@ class TradingDesk:
         return views
 
     async def strategy_names(self, user_id: int) -> list[str]:
-        async with self._db.transaction() as tx:
+        async with self._db.reading() as tx:
             sources = await tx.signal_sources.list()
             stored = await tx.settings.list_for_user(user_id)
         names = set(BUILT_IN_STRATEGIES)

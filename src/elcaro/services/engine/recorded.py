@@ -2,10 +2,11 @@
 
 A file is named ``BASE_QUOTE-<timeframe>.csv`` (spot, ``BTC_USDT-5m.csv``) or
 ``BASE_QUOTE_SETTLE-<timeframe>.csv`` (a perpetual, ``XRP_USDT_USDT-5m.csv``), as freqtrade writes
-them. Candles are resampled to the preset's time frame when theirs is finer (a symbol recorded at
-several time frames is read from the preset's own, else the finest that fits). Only USDT-quoted
-symbols count as the USDT linear perpetuals the scanner looks for; ``any_quote`` treats every file
-as one (the BTC-quoted pairs of the shared data, say), and the table says so.
+them (the rules are in ``elcaro.marketdata.files``). Candles are resampled to the preset's time frame
+when theirs is finer (a symbol recorded at several time frames is read from the preset's own, else
+the finest that fits). Only USDT-quoted symbols count as the USDT linear perpetuals the scanner looks
+for; ``any_quote`` treats every file as one (the BTC-quoted pairs of the shared data, say), and the
+table says so.
 
 Without an exchange there is no order book, open interest or trade stream: those filters are
 reported as skipped. The 24h volume is the last day's candles' volume × close.
@@ -14,7 +15,6 @@ reported as skipped. The 24h volume is the last day's candles' volume × close.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,26 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from elcaro.marketdata import CandleArrays, Timeframe, read_candles, resample_arrays
+from elcaro.marketdata import CandleArrays, CandleFile, Timeframe, candle_files, read_candles, resample_arrays
 from elcaro.models import Instrument
-from elcaro.models.errors import NotFoundError, ValidationError
+from elcaro.models.errors import NotFoundError
 from elcaro.models.market import Candle
 from elcaro.models.timeframe import DAY_MS
 from elcaro.services.engine.feed import BTC_SYMBOL
 from elcaro.services.engine.status import ScanReport
 from elcaro.strategies.breakout.preset import BreakoutPreset, list_presets, load_preset
 from elcaro.strategies.breakout.scanner import MarketSnapshot, required_bars, scan
-
-_NAME = re.compile(r"^(?P<pair>[A-Z0-9]+(?:_[A-Z0-9]+){1,2})-(?P<timeframe>\d+[mhdwM])$")
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedFile:
-    path: Path
-    symbol: str
-    """``BTC/USDT`` (spot) or ``XRP/USDT:USDT`` (perpetual)."""
-    quote: str
-    timeframe: Timeframe
 
 
 def preset_names() -> list[str]:
@@ -55,29 +44,13 @@ def preset_with(name_or_path: str, overrides: Mapping[str, Any] | None = None) -
     return preset.with_values(dict(overrides)) if overrides else preset
 
 
-def recorded_file(path: Path) -> RecordedFile | None:
-    """What a file's name says, or ``None`` for a file not named like recorded candles."""
-    match = _NAME.match(path.stem)
-    if match is None:
-        return None
-    parts = match["pair"].split("_")
-    try:
-        timeframe = Timeframe.parse(match["timeframe"])
-    except ValidationError:
-        return None
-    symbol = f"{parts[0]}/{parts[1]}" + (f":{parts[2]}" if len(parts) == 3 else "")
-    return RecordedFile(path, symbol, parts[1], timeframe)
-
-
-def pick_files(directory: Path, timeframe: str) -> list[RecordedFile]:
+def pick_files(directory: Path, timeframe: str) -> list[CandleFile]:
     """One file per symbol: the preset's time frame, else the finest one that resamples to it."""
-    if not directory.is_dir():
-        raise NotFoundError(f"no directory {directory}")
+    files = candle_files(directory)
     target = Timeframe.parse(timeframe)
-    chosen: dict[str, RecordedFile] = {}
-    for path in sorted(directory.glob("*.csv")):
-        found = recorded_file(path)
-        if found is None or not target.contains(found.timeframe):
+    chosen: dict[str, CandleFile] = {}
+    for found in files:
+        if not target.contains(found.timeframe):
             continue
         best = chosen.get(found.symbol)
         if best is None or (best.timeframe != target and found.timeframe.ms > best.timeframe.ms):
@@ -87,7 +60,7 @@ def pick_files(directory: Path, timeframe: str) -> list[RecordedFile]:
     return sorted(chosen.values(), key=lambda f: f.symbol)
 
 
-def load_series(file: RecordedFile, timeframe: str) -> CandleArrays:
+def load_series(file: CandleFile, timeframe: str) -> CandleArrays:
     """The file's candles in ``timeframe``, oldest first."""
     candles = CandleArrays.from_candles(read_candles(file.path))
     if file.timeframe == Timeframe.parse(timeframe):

@@ -25,6 +25,7 @@ from elcaro.storage.repositories.wallets import (
     WalletRecord,
     WalletsRepository,
 )
+from elcaro.storage.repositories.web_sessions import WebSessionRecord, WebSessionsRepository
 
 __all__ = [
     "AppendResult",
@@ -63,4 +64,6 @@ __all__ = [
     "UsersRepository",
     "WalletRecord",
     "WalletsRepository",
+    "WebSessionRecord",
+    "WebSessionsRepository",
 ]

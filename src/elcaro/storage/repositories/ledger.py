@@ -306,14 +306,6 @@ class LedgerRepository:
     async def count_accounts(self) -> int:
         return int(await self._session.scalar(select(func.count()).select_from(LedgerAccountRow)) or 0)
 
-    async def use_snapshot(self) -> None:
-        """Make every following read of this transaction see one moment (PostgreSQL REPEATABLE READ).
-
-        Call first in the transaction. SQLite needs nothing: ``BEGIN IMMEDIATE`` keeps writers out.
-        """
-        if self._session.get_bind().dialect.name == "postgresql":
-            await self._session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-
     async def _connection(self) -> AsyncConnection:
         return await self._session.connection()
 

@@ -6,7 +6,7 @@ import builtins
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elcaro.models.errors import ConflictError, NotFoundError
@@ -117,16 +117,10 @@ class PaymentsRepository:
             values["licence_id"] = licence_id
         if reason is not None:
             values["reason"] = reason
-        statement = (
-            update(PaymentRow)
-            .where(PaymentRow.id == payment_id, PaymentRow.status == expected)
-            .values(**values)
-            .returning(PaymentRow)
+        row = await self._update(
+            update(PaymentRow).where(PaymentRow.id == payment_id, PaymentRow.status == expected).values(**values),
+            external_id,
         )
-        with translate_integrity_errors(
-            {"uq_payments_method_external_id": f"another payment has the provider id {external_id}"}
-        ):
-            row = (await self._session.scalars(statement)).one_or_none()
         if row is None:
             current = await self.get(payment_id)
             if current is None:
@@ -137,16 +131,12 @@ class PaymentsRepository:
 
     async def set_provider_invoice(self, payment_id: int, external_id: str, reference: str, *, now: int) -> Payment:
         """Attach the provider's invoice id and payment link to a pending payment (no status change)."""
-        statement = (
+        row = await self._update(
             update(PaymentRow)
             .where(PaymentRow.id == payment_id)
-            .values(external_id=external_id, reference=reference, updated_at=now)
-            .returning(PaymentRow)
+            .values(external_id=external_id, reference=reference, updated_at=now),
+            external_id,
         )
-        with translate_integrity_errors(
-            {"uq_payments_method_external_id": f"another payment has the provider id {external_id}"}
-        ):
-            row = (await self._session.scalars(statement)).one_or_none()
         if row is None:
             raise NotFoundError(f"no payment with id {payment_id}")
         return _payment(row)
@@ -178,6 +168,13 @@ class PaymentsRepository:
         """In the order they happened."""
         query = select(PaymentEventRow).where(PaymentEventRow.payment_id == payment_id).order_by(PaymentEventRow.id)
         return [_event(row) for row in await self._session.scalars(query)]
+
+    async def _update(self, statement: Update, external_id: str | None) -> PaymentRow | None:
+        """The row ``statement`` changed, if any; ConflictError when it gives a taken provider id."""
+        with translate_integrity_errors(
+            {"uq_payments_method_external_id": f"another payment has the provider id {external_id}"}
+        ):
+            return (await self._session.scalars(statement.returning(PaymentRow))).one_or_none()
 
     async def _event(
         self,

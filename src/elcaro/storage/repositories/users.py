@@ -71,8 +71,10 @@ class UsersRepository:
             await self._session.flush()
         return _user(row)
 
-    async def get(self, user_id: int) -> User | None:
-        row = await self._session.get(UserRow, user_id)
+    async def get(self, user_id: int, *, lock: bool = False) -> User | None:
+        """``lock``: hold the user's row until the transaction ends, so changes of one user take turns (PostgreSQL;
+        SQLite's ``BEGIN IMMEDIATE`` already serialises every writer), and read it as it is now."""
+        row = await self._session.get(UserRow, user_id, with_for_update=lock)
         return None if row is None else _user(row)
 
     async def get_by_telegram_id(self, telegram_id: int) -> User | None:

@@ -1,6 +1,6 @@
 """Market activity from the public trade stream: trade rate, buy/sell balance, and a sharp drop to exit on.
 
-Settings (``[activity]`` in a preset; every field is required):
+Settings (``[activity]`` in a preset; every field is required and typed strictly, see ``section.py``):
 
 =========================  ===============  ===============================================================
 field                      type             meaning (allowed range)
@@ -41,23 +41,24 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from itertools import pairwise
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, Strict, ValidationInfo, field_validator
 
 from elcaro.models.enums import Side
 from elcaro.models.market import PublicTrade
+from elcaro.strategies.breakout.section import Section
 
 # Running sums add and subtract the same quantities: an unbounded context keeps them exact.
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _ZERO = Decimal(0)
 
 
-class ActivitySettings(BaseModel):
+class ActivitySettings(Section):
     """Windows and drop rule of the activity meter; see the module docstring for each field."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    windows_s: tuple[int, ...] = Field(min_length=1, max_length=8)
+    # A TOML array arrives as a list: the container is converted to a tuple, each window stays strict.
+    windows_s: tuple[Annotated[int, Strict()], ...] = Field(min_length=1, max_length=8, strict=False)
     index_short_s: int
     index_long_s: int
     drop_threshold: float = Field(gt=0, lt=1)

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field
@@ -56,7 +57,6 @@ from elcaro.models.enums import Side
 from elcaro.models.errors import ValidationError
 from elcaro.models.market import OrderBook
 from elcaro.models.timeframe import DAY_MS
-from elcaro.strategies.breakout.book import band_depth
 from elcaro.strategies.breakout.section import Section
 from elcaro.strategies.breakout.signals import BreakoutSignal
 
@@ -417,5 +417,5 @@ def _cap(quantity: float, limited_by: SizeCap, cap: float, name: SizeCap) -> tup
 
 def _depth_taken(book: OrderBook, side: Side, band_pct: float) -> float:
     """Base quantity resting within ``band_pct`` % of mid on the side a ``side`` order takes from."""
-    depth = band_depth(book, band_pct)
-    return depth.ask_qty if side is Side.BUY else depth.bid_qty
+    depth = book.depth_within(Decimal(str(band_pct)) / 100)
+    return float(depth.ask_qty if side is Side.BUY else depth.bid_qty)

@@ -1,6 +1,7 @@
 """Market scanner: which perpetuals are worth watching for a breakout now, and why the others are not.
 
-Settings (``[scanner]`` in a preset; every field is required, ranges are inclusive unless noted):
+Settings (``[scanner]`` in a preset; every field is required and typed strictly, as in every section
+(``section.py``); ranges are inclusive unless noted):
 
 ================================  =========  ==========================================================
 field                             type       meaning (allowed range)
@@ -101,20 +102,19 @@ from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from elcaro.indicators import atr, bollinger_width, log_returns, rolling_correlation, volume_surge
 from elcaro.marketdata import TIMEFRAMES, CandleArrays, Timeframe, check_health, resample_arrays, timeframe_ms
 from elcaro.models.errors import ValidationError
-from elcaro.models.market import BookLevel, Candle, OrderBook
+from elcaro.models.market import Candle, OrderBook
+from elcaro.strategies.breakout.section import Section
 
 FloatArray = NDArray[np.float64]
 
 
-class ScoreWeights(BaseModel):
+class ScoreWeights(Section):
     """Weight of each score component; 0 leaves a component out of the score (its filter still applies)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     volume: float = Field(ge=0, le=100)
     volatility: float = Field(ge=0, le=100)
@@ -133,10 +133,8 @@ class ScoreWeights(BaseModel):
         return self
 
 
-class ScannerSettings(BaseModel):
+class ScannerSettings(Section):
     """Thresholds of the market scanner; see the module docstring for each field and its range."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     universe_size: int = Field(ge=1, le=5000)
     top_n: int = Field(ge=1, le=500)
@@ -531,20 +529,9 @@ def _book_figures(book: OrderBook | None) -> dict[str, float] | None:
         return {"spread": math.inf, **dict.fromkeys(_DEPTH_BANDS, 0.0)}
     figures = {"spread": float((book.asks[0].price - book.bids[0].price) / mid * _BPS)}
     for name, band in _DEPTH_BANDS.items():
-        bids = _notional(book.bids, mid * (1 - band), bids=True)
-        asks = _notional(book.asks, mid * (1 + band), bids=False)
-        figures[name] = float(min(bids, asks))
+        depth = book.depth_within(band)
+        figures[name] = float(min(depth.bid_notional, depth.ask_notional))
     return figures
-
-
-def _notional(levels: Sequence[BookLevel], limit: Decimal, *, bids: bool) -> Decimal:
-    """Price × quantity of the levels up to ``limit``; levels come best first, so the walk stops at the first beyond."""
-    total = Decimal(0)
-    for level in levels:
-        if (level.price < limit) if bids else (level.price > limit):
-            break
-        total += level.price * level.qty
-    return total
 
 
 # --------------------------------------------------------------------------------------------------

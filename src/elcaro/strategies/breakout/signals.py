@@ -79,6 +79,7 @@ A retest does not read the book.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 
 import numpy as np
@@ -90,7 +91,6 @@ from elcaro.marketdata import CandleArrays
 from elcaro.models.enums import Side
 from elcaro.models.errors import ValidationError
 from elcaro.models.market import OrderBook
-from elcaro.strategies.breakout.book import band_depth
 from elcaro.strategies.breakout.levels import Level
 from elcaro.strategies.breakout.scanner import FilterDecision
 from elcaro.strategies.breakout.section import Section, must_exceed
@@ -461,7 +461,8 @@ def _finish(
 
 def book_imbalance(book: OrderBook, band_pct: float) -> float | None:
     """``(bids − asks) ÷ (bids + asks)`` in quote notional within ``band_pct`` % of mid; ``None`` without depth."""
-    return band_depth(book, band_pct).imbalance
+    imbalance = book.depth_within(Decimal(str(band_pct)) / 100).imbalance
+    return None if imbalance is None else float(imbalance)
 
 
 def _check(name: str, value: float, threshold: str, passed: bool) -> FilterDecision:
