@@ -1,36 +1,17 @@
 """The real ``elcaro`` command, run as a subprocess the way an operator runs it."""
 
 import json
-import os
 import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-
-ELCARO = str(Path(sys.executable).parent / "elcaro")
-
-
-def environment(tmp_path: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ELCARO_")}
-    env["ELCARO_DATA_DIR"] = str(tmp_path / "data")
-    if database_url:
-        env["ELCARO_DATABASE_URL"] = database_url
-    env.update(extra)
-    return env
-
-
-def elcaro(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([ELCARO, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
+from cli_process import ELCARO, elcaro, environment
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import elcaro, environment
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-
-ELCARO = str(Path(sys.executable).parent / "elcaro")
 
 pytestmark = pytest.mark.db
 
 
-def _environment(tmp_path: Path, database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ELCARO_")}
-    env["ELCARO_DATA_DIR"] = str(tmp_path / "data")
-    env["ELCARO_DATABASE_URL"] = database_url
-    return env
-
-
 def _elcaro(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([ELCARO, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-    if ok:
-        assert result.returncode == 0, result.stderr
+    result = elcaro(env, *args, ok=ok)
     assert "Traceback" not in result.stderr
     return result
 
@@ -42,7 +30,7 @@ async def _execute(url: str, statement: str) -> None:
 
 
 def test_balances_adjustments_history_and_a_failing_verify(empty_database_url: str, tmp_path: Path) -> None:
-    env = _environment(tmp_path, empty_database_url)
+    env = environment(tmp_path, empty_database_url)
     _elcaro(env, "db", "upgrade")
     _elcaro(env, "user", "add", "222", "--approve")
 

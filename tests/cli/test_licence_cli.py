@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_process import elcaro, environment
 
 from elcaro.core.config import Settings
 from elcaro.services.platform import Platform
-
-ELCARO = str(Path(sys.executable).parent / "elcaro")
 
 pytestmark = pytest.mark.db
 
 
 def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([ELCARO, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-    if ok:
-        assert result.returncode == 0, result.stderr
-    else:
+    result = elcaro(env, *args, ok=ok)
+    if not ok:
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -40,8 +35,7 @@ async def declare(tmp_path: Path, url: str, telegram_id: int, reference: str) ->
 
 
 async def test_operator_manages_licences_promo_codes_and_payments(empty_database_url: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ELCARO_")}  # the suite's interpreter set-up
-    env.update(ELCARO_DATA_DIR=str(tmp_path / "data"), ELCARO_DATABASE_URL=empty_database_url)
+    env = environment(tmp_path, empty_database_url)
     run(env, "db", "upgrade")
     run(env, "user", "add", "1001", "--username", "alice", "--approve")
 

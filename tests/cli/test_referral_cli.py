@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import elcaro, environment
 
 from elcaro.core.config import Settings
 from elcaro.models import LedgerKind, TelegramProfile
 from elcaro.services.platform import Platform
 
-ELCARO = str(Path(sys.executable).parent / "elcaro")
 ELC = 10**8
 
 pytestmark = pytest.mark.db
 
 
 def run(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([ELCARO, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return elcaro(env, *args).stdout
 
 
 async def test_approving_from_the_command_line_pays_the_signup_reward_once(
     empty_database_url: str, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ELCARO_")}
-    env.update(ELCARO_DATA_DIR=str(tmp_path / "data"), ELCARO_DATABASE_URL=empty_database_url)
+    env = environment(tmp_path, empty_database_url)
     run(env, "db", "upgrade")
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=empty_database_url)  # type: ignore[call-arg]
     async with Platform.open(settings) as platform:  # registered through the bot's /start with a referral link

@@ -1,14 +1,11 @@
 """``elcaro signal``: the real executable, run as an operator runs it."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import elcaro, environment
 
-ELCARO = str(Path(sys.executable).parent / "elcaro")
 CORNIX = """⚡⚡ #ETH/USDT ⚡⚡
 Signal Type: Regular (Short)
 Leverage: Isolated (20.0X)
@@ -20,25 +17,6 @@ Take-Profit Targets:
 2) 3275 - 60%
 Stop Targets:
 1) 3468 - 100%"""
-
-
-def environment(tmp_path: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ELCARO_")}
-    env["ELCARO_DATA_DIR"] = str(tmp_path / "data")
-    if database_url:
-        env["ELCARO_DATABASE_URL"] = database_url
-    return env
-
-
-def elcaro(
-    env: dict[str, str], *args: str, ok: bool = True, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [ELCARO, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def fields(output: str) -> dict[str, str]:
