@@ -32,6 +32,13 @@ async def test_ping_and_dialect(database: Database, db_backend: str) -> None:
     assert database.dialect == db_backend
 
 
+async def test_a_ping_answers_while_a_write_transaction_holds_the_database(database: Database) -> None:
+    # A health check must not queue behind writers: on SQLite the writers' side takes the write lock at BEGIN.
+    async with database.transaction() as tx:
+        await register(tx, 4242, "PING4242")
+        await database.ping()
+
+
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'dir' / 'elcaro.db'}", sqlite_busy_timeout_ms=1234)
     try:

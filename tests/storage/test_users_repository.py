@@ -138,6 +138,8 @@ async def _until_a_backend_waits_for_a_row_lock(database: Database) -> None:
             )
             if waiting:
                 return
+            # pg_stat_activity is read once per transaction (a snapshot): end it, or every turn sees the first.
+            await connection.rollback()
             await asyncio.sleep(0.01)
     raise AssertionError("no transaction ever waited for the row")
 
@@ -161,3 +163,41 @@ async def test_a_locking_read_waits_for_the_transaction_holding_the_row(database
         await first.users.update(user_id, terms_accepted_at=T0)
     read = await waiting
     assert read is not None and read.terms_accepted_at == T0
+
+
+async def test_search_finds_a_username_prefix_or_part_of_a_name_ignoring_case_and_wildcards(database: Database) -> None:
+    people = [
+        TelegramProfile(501, username="Alice_Trader", first_name="Alice", last_name="Smith"),
+        TelegramProfile(502, username="alicia", first_name="Alicia"),
+        TelegramProfile(503, username="bob", first_name="Robert", last_name="Alison"),
+        TelegramProfile(504, username="percent", first_name="100%", last_name="Sure"),
+        TelegramProfile(505, username=None, first_name="Иван", last_name="Петров"),
+    ]
+    async with database.transaction() as tx:
+        ids = {}
+        for n, person in enumerate(people):
+            added = await tx.users.add(
+                person,
+                language="en",
+                role=Role.USER,
+                approval=ApprovalState.APPROVED,
+                referral_code=f"SRCH{n:04d}",
+                referred_by=None,
+                now=T0,
+            )
+            ids[person.telegram_id] = added.id
+    async with database.reading() as tx:
+        by_username = [user.telegram_id for user in await tx.users.search("ALI")]
+        by_surname = [user.telegram_id for user in await tx.users.search("alison")]
+        literal_percent = [user.telegram_id for user in await tx.users.search("0%")]
+        underscore = [user.telegram_id for user in await tx.users.search("alice_")]
+        wildcard_only = [user.telegram_id for user in await tx.users.search("%")]
+        cyrillic = [user.telegram_id for user in await tx.users.search("Петров")]
+        limited = await tx.users.search("a", limit=2)
+    assert by_username == [501, 502, 503]  # 503 by its surname "Alison", which contains "ali"
+    assert by_surname == [503]
+    assert literal_percent == [504]
+    assert underscore == [501]
+    assert wildcard_only == [504]
+    assert cyrillic == [505]
+    assert [user.id for user in limited] == [ids[501], ids[502]]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ from web_world import World
 
 from elcaro.backtest import BacktestConfig, run_backtest, with_values
 from elcaro.marketdata import CandleArrays, read_candles
-from elcaro.services.backtests import MAX_BARS_PER_SYMBOL
+from elcaro.services.backtests import MAX_BARS_PER_SYMBOL, BacktestRequest, BacktestService, RunStatus
 from elcaro.strategies.breakout.preset import load_preset
 
 pytestmark = pytest.mark.db
@@ -174,3 +177,32 @@ async def test_another_users_backtest_is_not_found(world: World, window: tuple[i
         assert (await world.client.get(f"/api/v1/backtests/{run['id']}{path}", headers=bob)).status_code == 404
         assert (await world.client.get(f"/api/v1/backtests/{run['id']}{path}", headers=alice)).status_code == 200
     assert (await world.client.get("/api/v1/backtests", headers=bob)).json() == []
+
+
+async def test_the_backtester_stops_when_its_workers_were_sent_sigterm(world: World, window: tuple[int, int]) -> None:
+    """A SIGTERM to the process group (``docker stop``, systemd) reaches the idle workers too: no hang at the end."""
+    user = await world.user(8009)
+    service = BacktestService(world.runtime.platform.market_data)
+    start, end = window
+    request = BacktestRequest(
+        strategy="breakout",
+        preset="liquid",
+        overrides=OVERRIDES,
+        exchange=EXCHANGE,
+        symbols=(SYMBOL,),
+        start=start,
+        end=end,
+    )
+    async with asyncio.timeout(180):  # a hang guard: without it a regression would stall the whole run
+        async with service.running():
+            run = await service.start(user.id, request)
+            while service.get(user.id, run.id).status not in (RunStatus.DONE, RunStatus.FAILED):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # the service offers no completion event: polled, as the web app does
+            assert service.get(user.id, run.id).status is RunStatus.DONE
+            workers = [child for child in multiprocessing.active_children() if "PoolWorker" in child.name]
+            assert workers
+            for worker in workers:
+                assert worker.pid is not None
+                os.kill(worker.pid, signal.SIGTERM)
+            await asyncio.to_thread(lambda: [worker.join() for worker in workers])
+    assert service.queue_sizes().get("running", 0) == 0

@@ -27,6 +27,8 @@ import logging
 import multiprocessing
 import queue
 import secrets
+import signal
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -412,6 +414,14 @@ _worker_queue: Any = None
 def _worker_init(progress: Any) -> None:
     global _worker_queue  # noqa: PLW0603 - one queue per worker process, set once as it starts
     _worker_queue = progress
+    # A SIGTERM to the whole process group (systemd, docker stop, kill -- -pgid) reaches the workers too. Killed
+    # outright, an idle worker dies holding the pool's task-queue lock, and the pool's terminate() then waits for
+    # that lock for ever; exiting through SystemExit unwinds the worker and releases it.
+    signal.signal(signal.SIGTERM, _exit_on_term)
+
+
+def _exit_on_term(_signum: int, _frame: object) -> None:
+    sys.exit(0)
 
 
 def _work(

@@ -79,7 +79,8 @@ class Database:
         For the reads the interfaces make often (statistics, listings, balances, lookups): they never
         wait for a writer. On SQLite the block reads on a connection of its own with a deferred
         ``BEGIN`` and no place in the writers' queue; under WAL it sees the last commit before its first
-        read, and neither waits for the writer nor holds it up. On PostgreSQL it is a ``REPEATABLE READ``,
+        read, and neither waits for the writer nor holds it up (at most ``SQLITE_READERS`` readings run
+        at once: do not open another unit of work inside one). On PostgreSQL it is a ``REPEATABLE READ``,
         ``READ ONLY`` transaction. A write raises :class:`~elcaro.storage.errors.ReadOnlyTransactionError`
         (a bug: read-then-write work belongs in :meth:`transaction`, where what it read cannot change).
         """
@@ -121,7 +122,9 @@ class Database:
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
-        async with self._engine.connect() as connection:
+        # On the readers' side: on SQLite the writers' connections begin with BEGIN IMMEDIATE, so a health check
+        # there would wait behind every write in progress.
+        async with self._reader.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:

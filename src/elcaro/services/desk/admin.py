@@ -8,6 +8,7 @@ the operator at the machine, as everywhere in the services.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from elcaro.storage import Database, UnitOfWork
 log = logging.getLogger(__name__)
 
 _PAGE = 1000
+_USER_NUMBER = re.compile(r"#?([0-9]{1,18})")
+"""A platform id (``#12``) or a Telegram id: ASCII digits only, and few enough to fit the database's integers."""
 
 
 class Segment(StrEnum):
@@ -88,27 +91,21 @@ class AdminDesk:
             return await tx.users.list(approval=ApprovalState.PENDING, limit=limit)
 
     async def find_users(self, actor_id: int | None, query: str, *, limit: int = 10) -> list[User]:
-        """By platform id (``#12``), Telegram id (``123456789``) or username (``@alice``, a prefix will do)."""
+        """By platform id (``#12``), Telegram id (``123456789``) or username (``@alice``, a prefix will do) or
+        part of a name."""
         text = query.strip()
         async with self._db.reading() as tx:
             await require_admin(tx, actor_id)
-            if text.startswith("#") and text[1:].isdigit():
-                found = await tx.users.get(int(text[1:]))
+            number = _USER_NUMBER.fullmatch(text)
+            if number and text.startswith("#"):
+                found = await tx.users.get(int(number[1]))
                 return [found] if found else []
-            if text.isdigit():
-                by_telegram = await tx.users.get_by_telegram_id(int(text))
-                by_id = await tx.users.get(int(text))
+            if number:
+                by_telegram = await tx.users.get_by_telegram_id(int(number[1]))
+                by_id = await tx.users.get(int(number[1]))
                 return [user for user in (by_telegram, by_id) if user is not None][:limit]
-            name = text.removeprefix("@").lower()
-            if not name:
-                return []
-            matches = [
-                user
-                for user in await _all_users(tx)
-                if (user.username or "").lower().startswith(name)
-                or name in " ".join(p for p in (user.first_name, user.last_name) if p).lower()
-            ]
-            return matches[:limit]
+            name = text.removeprefix("@")
+            return await tx.users.search(name, limit=limit) if name else []
 
     async def set_user_paused(self, actor_id: int | None, user_id: int, paused: bool) -> None:
         """Pause (or resume) one user's new entries; their open positions are still managed."""

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from elcaro.models.enums import ApprovalState, Role
@@ -98,6 +98,27 @@ class UsersRepository:
             query = query.where(UserRow.role == role)
         return [_user(row) for row in await self._session.scalars(query)]
 
+    async def search(self, name: str, *, limit: int = 10) -> builtins.list[User]:
+        """Users whose username starts with ``name`` or whose full name contains it, ignoring case, by id.
+
+        Case is folded by the database: PostgreSQL folds every alphabet, SQLite only ASCII (Telegram
+        usernames are ASCII; a non-Latin first name is matched there as typed)."""
+        pattern = _like_escape(name.lower())
+        full_name = func.coalesce(UserRow.first_name, "") + " " + func.coalesce(UserRow.last_name, "")
+        query = (
+            select(UserRow)
+            .where(
+                or_(
+                    func.lower(UserRow.username).like(f"{pattern}%", escape="\\"),
+                    func.lower(full_name).like(f"%{pattern}%", escape="\\"),
+                    full_name.like(f"%{_like_escape(name)}%", escape="\\"),
+                )
+            )
+            .order_by(UserRow.id)
+            .limit(limit)
+        )
+        return [_user(row) for row in await self._session.scalars(query)]
+
     async def update(self, user_id: int, **changes: Any) -> User:
         """Change the named fields; ``ValueError`` for a field that cannot be changed this way."""
         values = {}
@@ -140,6 +161,11 @@ class UsersRepository:
     async def _one(self, condition: Any) -> User | None:
         row = await self._session.scalar(select(UserRow).where(condition))
         return None if row is None else _user(row)
+
+
+def _like_escape(text: str) -> str:
+    """``text`` matched literally by LIKE (with ``ESCAPE '\\'``): its own ``%`` and ``_`` are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _user(row: UserRow) -> User:
