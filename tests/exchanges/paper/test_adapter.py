@@ -125,8 +125,8 @@ async def test_streams_carry_this_accounts_orders_fills_and_positions(engine: Pa
 async def test_market_data_comes_from_what_the_engine_has_seen(engine: PaperEngine, clock: ManualClock) -> None:
     adapter = PaperExchangeAdapter(engine, ALICE)
     candles_stream, trades_stream = adapter.watch_candles(BTC.symbol, "1m"), adapter.watch_trades(BTC.symbol)
-    with pytest.raises(ExchangeError, match="no 1m candles"):
-        await adapter.fetch_ohlcv(BTC.symbol, "1m")
+    with pytest.raises(ExchangeError, match="no 1m candles"):  # never priced (BTC is: it has minute bars)
+        await adapter.fetch_ohlcv(ETH.symbol, "1m")
     candles = [Candle(START_MS + n * 60_000, D("30000"), D("30100"), D("29900"), D("30050"), D(2)) for n in range(3)]
     CandleReplay(engine, clock, {BTC.symbol: candles}, timeframe="1m").run()
     await adapter.place_order(market("m", Side.BUY, "0.1"))

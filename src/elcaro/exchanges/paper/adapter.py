@@ -39,10 +39,10 @@ def _window(items: Sequence[T], stamp: Callable[[T], int], since: int | None, li
 class PaperExchangeAdapter:
     """``ExchangeAdapter`` for account ``account_id`` of ``engine``.
 
-    Market data is what the engine has: its instruments, prices, book, and the candles it was fed
-    with a timeframe. ``watch_*`` streams start at the call and end at ``close()``. A position
-    closing is not a ``watch_positions`` item (a ``Position`` cannot be flat); ``watch_orders`` and
-    ``watch_fills`` show it.
+    Market data is what the engine has: its instruments, prices, book, and candles of any supported timeframe
+    (those it was fed at that timeframe, else its minute bars resampled). ``watch_*`` streams start at the call
+    and end at ``close()``. A position closing is not a ``watch_positions`` item (a ``Position`` cannot be flat);
+    ``watch_orders`` and ``watch_fills`` show it.
     """
 
     def __init__(self, engine: PaperEngine, account_id: str, *, target: Target | None = None) -> None:
@@ -90,7 +90,12 @@ class PaperExchangeAdapter:
         self, symbol: str, timeframe: str, *, since: int | None = None, limit: int | None = None
     ) -> list[Candle]:
         self._instrument(symbol)
-        candles = self._engine.candles(symbol, timeframe)
+        try:
+            candles = self._engine.ohlcv(symbol, timeframe)
+        except ValidationError:
+            raise ExchangeError(
+                f"the paper exchange has no {timeframe} candles", exchange="paper", code="unsupported_timeframe"
+            ) from None
         if not candles:
             raise ExchangeError(
                 f"the paper exchange has seen no {timeframe} candles for {symbol}", exchange="paper", code="no_data"

@@ -36,7 +36,8 @@ class PaperConfig:
     settle_asset: str = "USDT"
     limit_fill: LimitFill = LimitFill.TOUCH
     candle_history: int = 5000
-    """Candles kept per symbol and timeframe to answer ``fetch_ohlcv``."""
+    """Candles kept per symbol and timeframe to answer ``fetch_ohlcv``, and one-minute bars per symbol (5000 minutes
+    are three and a half days) to make the timeframes no candles were fed at."""
 
     def __post_init__(self) -> None:
         # Maker rebates (negative fees) are not modelled by the engine yet, so they are refused.

@@ -3,7 +3,8 @@
 One engine is one venue: instruments and their prices are shared, accounts (keyed by any string)
 are not. It is driven from outside: ``update_mark`` / ``apply_candle`` move prices, trading calls
 act at the current prices, and time is whatever the injected clock says, so the same calls always
-give the same results.
+give the same results. Every price and candle it is given, and every fill, also goes into one-minute
+bars, so the venue has candles of any timeframe whatever drives it (a replay, a synthetic walk, a live feed).
 
 What happens when a price moves, in this order, repeated until nothing more happens at that price
 (an entry that fills may bring a TP/SL that is already crossed):
@@ -67,6 +68,7 @@ from elcaro.exchanges.paper.pricing import (
 from elcaro.exchanges.paper.rules import check_protection, check_rules, trigger_direction, trim_reduce_only
 from elcaro.exchanges.paper.settlement import settle
 from elcaro.exchanges.paper.state import AccountState, PositionState, WorkingOrder
+from elcaro.marketdata.bars import MinuteBars
 from elcaro.models import (
     Balance,
     Environment,
@@ -141,6 +143,7 @@ class PaperEngine:
         self._lasts: dict[str, Decimal] = {}
         self._books: dict[str, OrderBook] = {}
         self._candles: dict[tuple[str, str], deque[Candle]] = {}
+        self._minutes = MinuteBars(self._config.candle_history)
         self._funding: dict[str, FundingRate] = {}
         self._accounts: dict[str, AccountState] = {}
         # Open orders by symbol and by account, each keyed by placement sequence (dicts keep insertion order).
@@ -300,7 +303,22 @@ class PaperEngine:
         return self._books.get(symbol)
 
     def candles(self, symbol: str, timeframe: str) -> list[Candle]:
+        """The candles fed at ``timeframe`` (see ``apply_candle``), oldest first."""
         return list(self._candles.get((symbol, timeframe), ()))
+
+    def ohlcv(self, symbol: str, timeframe: str) -> list[Candle]:
+        """The market's candles at ``timeframe``, oldest first, the last one possibly still forming.
+
+        Candles fed at that timeframe (a replay's) when there are any, else the venue's one-minute bars of every
+        price and candle it was given, resampled. ``ValidationError`` for a timeframe that is not a supported one.
+        """
+        fed = self.candles(symbol, timeframe)
+        return fed if fed else self._minutes.candles(symbol, timeframe)
+
+    @property
+    def bars(self) -> MinuteBars:
+        """The one-minute bars of every price, candle and fill of the venue, to read (the engine records them)."""
+        return self._minutes
 
     def funding_rate(self, symbol: str) -> FundingRate | None:
         return self._funding.get(symbol)
@@ -541,6 +559,8 @@ class PaperEngine:
         last = price if last is None else last
         if price <= 0 or last <= 0:
             raise ValidationError(f"prices must be positive, got mark {price} and last {last}", field="price")
+        # Recorded before anything fills at it, so the fills' volume lands in this price's minute.
+        self._minutes.price(symbol, self._clock(), last)
         self._move(symbol, price, last)
 
     @_publishes
@@ -552,6 +572,7 @@ class PaperEngine:
         level. ``timeframe`` files the candle for ``candles()``; the clock is the caller's to move.
         """
         self._instrument(symbol)
+        self._minutes.candle(symbol, candle)
         path = bar_path(candle)
         self._move(symbol, path[0], path[0])
         for point in path[1:]:
@@ -897,6 +918,8 @@ class PaperEngine:
             new_id=self._new_id,
         )
         account.fills.extend(result.fills)
+        for fill in result.fills:
+            self._minutes.trade(fill.symbol, fill.timestamp, fill.price, fill.qty)
         if not maker and instrument.symbol in self._books:
             self._consume_book(instrument.symbol, working.order.side, legs)
         if not working.order.is_open:

@@ -1,5 +1,5 @@
 """Records Bybit reports that the engine does not keep in that shape: closed-PnL rows (which name the closing order and
-its fee) and the funding rate history; and it feeds traded volume to the bars.
+its fee) and the funding rate history.
 
 Built from the engine's events: an execution that closes a position publishes its fills, then the closed trade, then
 the order, so the fills seen since the last order event are the closing order's.
@@ -13,9 +13,8 @@ from typing import Any
 
 from elcaro.core.codec import decode, encode
 from elcaro.exchanges.paper.engine import PaperEngine
-from elcaro.exchanges.paper.events import ClosedPnlEvent, EngineEvent, FillEvent, OrderEvent, PublicTradeEvent
+from elcaro.exchanges.paper.events import ClosedPnlEvent, EngineEvent, FillEvent, OrderEvent
 from elcaro.exchanges.paper.pricing import money
-from elcaro.exchanges.simulator.bars import Bars
 from elcaro.models import Fill, OrderType, Side, Trade
 from elcaro.models.decimals import ZERO
 
@@ -45,12 +44,10 @@ class Journal:
     def __init__(
         self,
         engine: PaperEngine,
-        bars: Bars,
         closed: dict[str, list[ClosedPnl]] | None = None,
         funding: dict[str, list[FundingPaid]] | None = None,
     ) -> None:
         self._engine = engine
-        self._bars = bars
         self._closed = closed or {}
         self._funding = funding or {}
         self._fills: dict[str, list[Fill]] = {}
@@ -72,9 +69,6 @@ class Journal:
             self._record(event.account_id, event.trade, self._fills.pop(event.account_id, []))
         elif isinstance(event, OrderEvent):
             self._fills.pop(event.account_id, None)
-        elif isinstance(event, PublicTradeEvent):
-            trade = event.trade
-            self._bars.trade(trade.symbol, trade.timestamp, trade.price, trade.qty)
 
     def _record(self, account_id: str, trade: Trade, fills: list[Fill]) -> None:
         if not fills:
@@ -102,7 +96,7 @@ class Journal:
         return {"closed_pnl": encode(self._closed), "funding": encode(self._funding)}
 
     @classmethod
-    def restore(cls, engine: PaperEngine, bars: Bars, data: dict[str, Any]) -> Journal:
+    def restore(cls, engine: PaperEngine, data: dict[str, Any]) -> Journal:
         closed = decode(dict[str, list[ClosedPnl]], data["closed_pnl"])
         funding = decode(dict[str, list[FundingPaid]], data["funding"])
-        return cls(engine, bars, closed, funding)
+        return cls(engine, closed, funding)

@@ -22,7 +22,6 @@ from elcaro.exchanges.simulator.wire import (
     required,
     text,
 )
-from elcaro.marketdata.resample import resample
 from elcaro.models.market import Candle
 from elcaro.models.timeframe import MINUTE_MS, Timeframe
 
@@ -78,7 +77,7 @@ def ticker(venue: Venue, market: Market) -> dict[str, Any]:
     now = engine.now()
     last, mark = engine.last_price(symbol), engine.mark_price(symbol)
     bids, asks = render.top_of_book(venue, market)
-    day = venue.bars.day(symbol, now)
+    day = engine.bars.day(symbol, now)
     funding = engine.funding_rate(symbol)
     open_interest = engine.open_interest(symbol)
     change = "0"
@@ -141,14 +140,8 @@ def order_book(call: Call) -> Mapping[str, Any]:
 
 
 def candles(venue: Venue, market: Market, timeframe: Timeframe) -> list[Candle]:
-    """Candles fed at this timeframe (replay, admin) when there are any, else the simulator's minute bars resampled."""
-    fed = venue.engine.candles(market.symbol, timeframe.name)
-    if fed:
-        return fed
-    minutes = venue.bars.minutes(market.symbol)
-    if timeframe.ms == MINUTE_MS or not minutes:
-        return minutes
-    return list(resample(minutes, "1m", timeframe, include_partial=True).candles)
+    """Candles fed at this timeframe (replay, admin) when there are any, else the engine's minute bars resampled."""
+    return venue.engine.ohlcv(market.symbol, timeframe.name)
 
 
 def _kline_rows(call: Call, *, with_volume: bool) -> Mapping[str, Any]:

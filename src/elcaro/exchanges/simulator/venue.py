@@ -1,5 +1,5 @@
 """The simulated venue behind the HTTP API: the paper engine with its accounts, markets by Bybit id, the order
-registry, the journal and the bars; every price change goes through here so the bars see it.
+registry and the journal; every price change goes through here so the price watchers (the streams) see it.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from elcaro.core.clock import now_ms
 from elcaro.exchanges.paper.clock import ManualClock
 from elcaro.exchanges.paper.engine import PaperEngine
 from elcaro.exchanges.simulator import codes
-from elcaro.exchanges.simulator.bars import Bars
 from elcaro.exchanges.simulator.config import AccountConfig, InstrumentConfig, ReplayPrices, SimulatorConfig
 from elcaro.exchanges.simulator.journal import Journal
 from elcaro.exchanges.simulator.registry import Registry
 from elcaro.exchanges.simulator.wire import BybitError
+from elcaro.marketdata.bars import MinuteBars
 from elcaro.models import Instrument
 from elcaro.models.errors import ValidationError
 from elcaro.models.market import Candle
@@ -51,9 +51,8 @@ class Venue:
         self.engine = engine
         self.clock = clock
         """The replay's clock when candles drive time; None when the venue runs on the wall clock."""
-        self.bars = Bars()
         self.registry = registry or Registry(engine)
-        self.journal = Journal(engine, self.bars) if journal is None else Journal.restore(engine, self.bars, journal)
+        self.journal = Journal(engine) if journal is None else Journal.restore(engine, journal)
         self.markets = {item.market_id: Market(item.market_id, item, item.instrument()) for item in config.instruments}
         self._ids = {market.symbol: market.id for market in self.markets.values()}
         self._accounts: dict[str, AccountConfig] = {}
@@ -142,14 +141,17 @@ class Venue:
         self.engine.apply_candle(market.symbol, candle, timeframe=timeframe)
         self.candled(market.symbol, candle)
 
+    @property
+    def bars(self) -> MinuteBars:
+        """The engine's one-minute bars of every price it was set to and every candle it walked."""
+        return self.engine.bars
+
     def priced(self, symbol: str, last: Decimal) -> None:
         """The engine's last price of ``symbol`` moved to ``last`` (here or by a price driver)."""
-        self.bars.price(symbol, self.engine.now(), last)
         self._moved(symbol)
 
     def candled(self, symbol: str, candle: Candle) -> None:
         """The engine walked ``candle`` (here or by a replay)."""
-        self.bars.candle(symbol, candle)
         self._moved(symbol)
 
     def watch_prices(self, callback: Callable[[str], None]) -> Callable[[], None]:

@@ -1,8 +1,9 @@
-"""One-minute bars of every price the simulator sets and every trade its accounts make, for klines and 24h figures.
+"""One-minute bars built from whatever moves a market: prices as they are set, candles as they are walked, and
+the volume traded.
 
-The paper engine keeps candles only when it is fed candles; a synthetic walk or an admin moving the mark feeds it
-prices. These bars are the simulator's own tape of both, so a chart and a ticker's 24-hour figures exist whatever
-drives the market.
+A simulated venue is often driven by prices alone (a synthetic walk, a live ticker, an admin moving the mark), so it
+has no candles of its own; these bars are its tape, from which a chart of any timeframe and a ticker's 24-hour
+figures are made. Each symbol keeps its latest ``kept`` minutes, so memory stays bounded however long it runs.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
+from elcaro.marketdata.resample import resample
 from elcaro.models.decimals import ZERO
 from elcaro.models.market import Candle
-from elcaro.models.timeframe import DAY_MS, MINUTE_MS
+from elcaro.models.timeframe import DAY_MS, MINUTE_MS, Timeframe
 
-BARS_KEPT = 5000
+DEFAULT_KEPT = 5000
 """Per symbol: three and a half days of minutes, past the 24 hours a ticker needs."""
 
 
@@ -42,8 +44,9 @@ class DayFigures:
     turnover: Decimal
 
 
-class Bars:
-    def __init__(self) -> None:
+class MinuteBars:
+    def __init__(self, kept: int = DEFAULT_KEPT) -> None:
+        self._kept = kept
         self._bars: dict[str, deque[_Bar]] = {}
 
     def price(self, symbol: str, timestamp: int, price: Decimal) -> None:
@@ -53,7 +56,7 @@ class Bars:
         bar.close = price
 
     def candle(self, symbol: str, candle: Candle) -> None:
-        """A candle of any length folds into the minute it opens in (its own timeframe is the engine's to keep)."""
+        """A candle of any length folds into the minute it opens in (its own timeframe is the venue's to keep)."""
         bar = self._bar(symbol, candle.timestamp, candle.open)
         bar.high = max(bar.high, candle.high)
         bar.low = min(bar.low, candle.low)
@@ -62,7 +65,7 @@ class Bars:
         bar.turnover += candle.volume * candle.close
 
     def trade(self, symbol: str, timestamp: int, price: Decimal, qty: Decimal) -> None:
-        """Volume only: a trade on the paper venue fills at the engine's prices, which ``price`` has recorded."""
+        """Volume only: a simulated venue fills at its own prices, which ``price`` or ``candle`` has recorded."""
         series = self._bars.get(symbol)
         if series and series[-1].start == timestamp - timestamp % MINUTE_MS:
             series[-1].volume += qty
@@ -70,6 +73,13 @@ class Bars:
 
     def minutes(self, symbol: str) -> list[Candle]:
         return [bar.candle() for bar in self._bars.get(symbol, ())]
+
+    def candles(self, symbol: str, timeframe: str | Timeframe) -> list[Candle]:
+        """The minutes in ``timeframe`` bars on its UTC boundaries, oldest first; the last one may still be forming."""
+        minutes = self.minutes(symbol)
+        if Timeframe.parse(timeframe).ms == MINUTE_MS or not minutes:
+            return minutes
+        return list(resample(minutes, "1m", timeframe, include_partial=True).candles)
 
     def day(self, symbol: str, now: int) -> DayFigures | None:
         recent = [bar for bar in self._bars.get(symbol, ()) if bar.start > now - DAY_MS]
@@ -85,10 +95,10 @@ class Bars:
 
     def _bar(self, symbol: str, timestamp: int, opening: Decimal) -> _Bar:
         start = timestamp - timestamp % MINUTE_MS
-        series = self._bars.setdefault(symbol, deque(maxlen=BARS_KEPT))
-        if series and series[-1].start == start:
-            return series[-1]
-        if series and series[-1].start > start:
+        series = self._bars.get(symbol)
+        if series is None:
+            series = self._bars[symbol] = deque(maxlen=self._kept)
+        elif series and series[-1].start >= start:
             return series[-1]  # the clock never runs back; a replay restarted earlier keeps adding to the last bar
         bar = _Bar(start, opening, opening, opening, opening)
         series.append(bar)
