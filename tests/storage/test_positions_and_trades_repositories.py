@@ -8,6 +8,7 @@ from storage_builders import BINANCE_LIVE, BYBIT_DEMO, T0, add_user, make_positi
 
 from elcaro.models import ExitReason, MarginMode, PositionSide
 from elcaro.models.errors import ConflictError, NotFoundError
+from elcaro.models.trade_query import TradeFilter
 from elcaro.storage import Database
 
 pytestmark = pytest.mark.db
@@ -111,9 +112,18 @@ async def test_trade_log_newest_first_with_window_and_strategy(database: Databas
     ids = [t.id for t in trades]
     async with database.transaction() as tx:
         assert [t.id for t in await tx.trades.list_for_user(user_id)] == [ids[1], ids[2], ids[0]]
-        assert [t.id for t in await tx.trades.list_for_user(user_id, since=T0 + 20)] == [ids[1], ids[2]]
-        assert [t.id for t in await tx.trades.list_for_user(user_id, until=T0 + 30)] == [ids[2], ids[0]]
-        assert [t.id for t in await tx.trades.list_for_user(user_id, strategy="elcaro")] == [ids[2], ids[0]]
+        assert [t.id for t in await tx.trades.list_for_user(user_id, TradeFilter(closed_since=T0 + 20))] == [
+            ids[1],
+            ids[2],
+        ]
+        assert [t.id for t in await tx.trades.list_for_user(user_id, TradeFilter(closed_until=T0 + 30))] == [
+            ids[2],
+            ids[0],
+        ]
+        assert [t.id for t in await tx.trades.list_for_user(user_id, TradeFilter(strategy="elcaro"))] == [
+            ids[2],
+            ids[0],
+        ]
         assert [t.id for t in await tx.trades.list_for_user(user_id, limit=1)] == [ids[1]]
         assert [t.id for t in await tx.trades.list_for_user(other)] == [ids[3]]
 

@@ -156,3 +156,20 @@ async def test_a_demotion_through_the_api_applies_to_the_next_request(world: Wor
     assert demoted.status_code == 200 and demoted.json()["role"] == "user"
     assert (await world.client.get("/api/v1/admin/status", headers=theirs)).status_code == 403
     assert (await world.client.get("/api/v1/me", headers=theirs)).json()["role"] == "user"
+
+
+async def test_the_login_options_name_the_bot_for_telegrams_login_page_and_nothing_secret(runtime: Runtime) -> None:
+    settings = runtime.platform.settings.model_copy(update={"telegram_bot_username": "@elcaro_test_bot"})
+    app = create_app(runtime, settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            answer = await client.get("/api/v1/auth/options")
+    assert answer.status_code == 200
+    assert answer.json() == {"bot_id": 123456, "bot_username": "elcaro_test_bot"}
+    assert "TEST-made-up-token" not in answer.text
+
+
+async def test_without_a_configured_username_the_options_still_give_the_bot_id(world: World) -> None:
+    answer = await world.client.get("/api/v1/auth/options")
+    assert answer.json() == {"bot_id": 123456, "bot_username": None}

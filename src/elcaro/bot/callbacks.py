@@ -170,6 +170,7 @@ class R:
     POSITIONS = route("ps", Arg.INT)
     POSITION = route("pv", Arg.INT)
     CLOSE = route("pc", Arg.INT)
+    MOVE_STOP = route("pm", Arg.INT)
     CLOSE_ALL = route("pa")
     ADOPT = route("pu", Arg.TARGET, Arg.COIN)
     ORDERS = route("ol")

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(
         "https://api.telegram.org", description="Telegram Bot API server (a local Bot API server, or a test fake)."
     )
+    telegram_bot_username: str | None = Field(
+        None,
+        pattern=r"^@?[A-Za-z0-9_]{5,32}$",
+        description="The bot's @username: the web login page links to the bot and to Telegram's login with it.",
+    )
 
     # Licences and payments. Prices are ELC a month; a longer period takes its discount off the total.
     licence_price_basic: Decimal = Field(Decimal(25), gt=0, description="ELC a month for the basic licence.")
@@ -119,6 +124,11 @@ class Settings(BaseSettings):
     )
     referral_payment_percent: Decimal = Field(
         Decimal(10), ge=0, le=100, description="% of each licence payment by a referred user paid to the referrer."
+    )
+
+    # Equity history, the portfolio's equity curve.
+    equity_snapshot_interval_s: int = Field(
+        900, ge=60, le=86_400, description="How often every trader's equity on each enabled target is recorded."
     )
 
     # The breakout strategy engine, run by `elcaro run` when enabled (`elcaro engine run` runs it on its own).

@@ -8,10 +8,14 @@
   after UTC midnight, so a day the platform was down at midnight is still paid when it comes back.
 - **licence expiry warnings** (:meth:`LicenceService.send_expiry_warnings`): every hour, the first a
   minute after start, once the interfaces that deliver them (the Telegram bot) have subscribed.
+- **equity snapshots** (:meth:`EquityService.record`): a minute after start, then at the start of every
+  snapshot interval (``equity_snapshot_interval_s``, aligned to the clock, so each run lands in an
+  interval of its own); **equity thinning** (:meth:`EquityService.thin`): at start and daily after midnight.
 
-Every job is idempotent by itself (ledger keys, warning claims in the database), so a restart, a
-second process running the same jobs, or a retry never pays or warns twice. A job that fails is
-logged and tried again after :data:`RETRY_MS` (or at its next time, if that is sooner).
+Every job is idempotent by itself (ledger keys, warning claims, equity snapshots keyed by their
+interval), so a restart, a second process running the same jobs, or a retry never pays or warns
+twice. A job that fails is logged and tried again after :data:`RETRY_MS` (or at its next time, if
+that is sooner).
 
 Times are UTC epoch milliseconds from an injected clock, and the waiting is injected too: tests
 drive :meth:`Scheduler.run_due` and :meth:`Scheduler.run` without sleeping.
@@ -24,9 +28,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from elcaro.core.clock import now_ms
+from elcaro.services.equity import BalanceReader, EquityService
 from elcaro.services.ledger import LedgerService
 from elcaro.services.licences import LicenceService
 from elcaro.services.referrals import ReferralService
@@ -40,6 +46,8 @@ RETRY_MS = 5 * MINUTE_MS
 """How soon a job that failed is tried again."""
 STAKING_AFTER_MIDNIGHT_MS = 5 * MINUTE_MS
 WARNINGS_FIRST_AFTER_MS = MINUTE_MS
+EQUITY_FIRST_AFTER_MS = MINUTE_MS
+THINNING_AFTER_MIDNIGHT_MS = 20 * MINUTE_MS
 MAX_WAIT_S = 60.0
 """The longest single wait: the wall clock is read again at least this often (it may jump, the machine may sleep)."""
 
@@ -93,6 +101,23 @@ class DailyUtc:
 
     def following(self, ran_at: int) -> int | None:
         return (ran_at // DAY_MS + 1) * DAY_MS + self.after_midnight_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Aligned:
+    """``first_after_ms`` after start, then at every multiple of ``interval_ms`` since the epoch.
+
+    A run that starts late still falls in its own interval, where ``Every`` would drift and could skip one.
+    """
+
+    interval_ms: int
+    first_after_ms: int = 0
+
+    def first(self, start: int) -> int:
+        return start + self.first_after_ms
+
+    def following(self, ran_at: int) -> int | None:
+        return (ran_at // self.interval_ms + 1) * self.interval_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,16 +226,30 @@ def platform_jobs(
     referrals: ReferralService,
     licences: LicenceService,
     *,
+    equity: EquityService | None = None,
+    read_balances: BalanceReader | None = None,
     clock: Callable[[], int] = now_ms,
     wait: Wait = _wait,
 ) -> Scheduler:
-    """The platform's scheduled jobs (see the module docstring for what runs when)."""
-    return Scheduler(
-        [
-            Job("referral signup catch-up", referrals.pay_pending_signup_rewards, AtStart()),
-            Job("staking interest", ledger.accrue_staking, DailyUtc(STAKING_AFTER_MIDNIGHT_MS)),
-            Job("licence expiry warnings", licences.send_expiry_warnings, Every(HOUR_MS, WARNINGS_FIRST_AFTER_MS)),
-        ],
-        clock=clock,
-        wait=wait,
-    )
+    """The platform's scheduled jobs (see the module docstring for what runs when).
+
+    The equity jobs run when ``equity`` is given, with ``read_balances`` (``TradingDesk.balances``) reading
+    each user's accounts.
+    """
+    jobs = [
+        Job("referral signup catch-up", referrals.pay_pending_signup_rewards, AtStart()),
+        Job("staking interest", ledger.accrue_staking, DailyUtc(STAKING_AFTER_MIDNIGHT_MS)),
+        Job("licence expiry warnings", licences.send_expiry_warnings, Every(HOUR_MS, WARNINGS_FIRST_AFTER_MS)),
+    ]
+    if equity is not None:
+        if read_balances is None:
+            raise ValueError("recording equity needs read_balances")
+        jobs += [
+            Job(
+                "equity snapshots",
+                partial(equity.record, read_balances),
+                Aligned(equity.interval_ms, EQUITY_FIRST_AFTER_MS),
+            ),
+            Job("equity thinning", equity.thin, DailyUtc(THINNING_AFTER_MIDNIGHT_MS)),
+        ]
+    return Scheduler(jobs, clock=clock, wait=wait)

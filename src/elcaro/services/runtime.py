@@ -3,8 +3,8 @@
 ``Platform`` holds what answers requests (users, credentials, settings); ``Runtime`` adds what keeps
 working between requests — the local exchange, exchange access, the event bus, the position monitor,
 copy trading, signal ingest, notifications, the scheduled jobs (staking interest, referral catch-up,
-licence expiry warnings) and the trading desk (one for every interface, so a manual order placed from
-the web app or the bot is adopted once, by one loop). The Telegram bot, the web app
+licence expiry warnings, equity snapshots) and the trading desk (one for every interface, so a manual
+order placed from the web app or the bot is adopted once, by one loop). The Telegram bot, the web app
 and the strategy engine each take a ``Runtime``, so they all see the same positions, the same event
 stream and the same ingest.
 """
@@ -21,6 +21,7 @@ from elcaro.core.events import EventBus
 from elcaro.models.events import TradingEvent
 from elcaro.services.copy_trading import CopyTradingService
 from elcaro.services.desk import TradingDesk
+from elcaro.services.equity import EquityService
 from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.jobs import Scheduler, platform_jobs
 from elcaro.services.local_exchange import LocalExchange, local_exchange
@@ -71,8 +72,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         monitor = PositionMonitor(platform.database, access, bus)
         copy = CopyTradingService(platform.database, access, bus, platform.licences, positions=monitor)
         notifications = Notifications(bus)
-        desk = TradingDesk(platform.database, platform.preferences, platform.credentials, access, monitor)
-        jobs = platform_jobs(platform.ledger, platform.referrals, platform.licences)
+        equity = EquityService(platform.database, interval_ms=settings.equity_snapshot_interval_s * 1000)
+        desk = TradingDesk(
+            platform.database, platform.preferences, platform.credentials, access, monitor, equity=equity
+        )
+        jobs = platform_jobs(
+            platform.ledger, platform.referrals, platform.licences, equity=equity, read_balances=desk.balances
+        )
         try:
             async with notifications.running(), monitor.running(), jobs.running():
                 resumed = await copy.resume()

@@ -62,6 +62,12 @@ def login_widget_secret(bot_token: str) -> bytes:
     return hashlib.sha256(bot_token.encode()).digest()
 
 
+def bot_id(bot_token: str) -> int | None:
+    """The bot's numeric id: the part of its token before the colon (public: Telegram's login page asks for it)."""
+    head, colon, _ = bot_token.partition(":")
+    return int(head) if colon and _DIGITS.fullmatch(head) else None
+
+
 def data_check_string(fields: Mapping[str, str]) -> str:
     return "\n".join(f"{key}={fields[key]}" for key in sorted(fields) if key != "hash")
 

@@ -44,11 +44,14 @@ class TradingPreferencesService:
                 await tx.settings.delete(user_id, key)
             await _audit(tx, user_id, "settings.clear", {"level": _level(key), "fields": fields})
 
+    async def stored(self, user_id: int) -> list[UserSettings]:
+        """Every level the user has set something at, as stored."""
+        async with self._db.reading() as tx:
+            return await tx.settings.list_for_user(user_id)
+
     async def effective(self, user_id: int, target: Target, strategy: str, side: PositionSide) -> TradingSettings:
         """The settings a trade of ``strategy`` on ``side`` at ``target`` would use now."""
-        async with self._db.reading() as tx:
-            stored = await tx.settings.list_for_user(user_id)
-        return resolve_for(stored, strategy=strategy, side=side, exchange=target.exchange)
+        return resolve_for(await self.stored(user_id), strategy=strategy, side=side, exchange=target.exchange)
 
     async def set_target(
         self, user_id: int, target: Target, *, enabled: bool = True, live_opt_in: bool = False

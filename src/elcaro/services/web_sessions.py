@@ -46,6 +46,7 @@ from elcaro.models.errors import ConfigError, NotFoundError, PermissionDeniedErr
 from elcaro.services.telegram_login import (
     LoginMethod,
     TelegramLogin,
+    bot_id,
     verify_login_widget,
     verify_mini_app,
 )
@@ -142,6 +143,11 @@ class WebSessionService:
         """Session id → (its caller, when read), most recently used last."""
 
     # ------------------------------------------------------------------------------ logging in
+
+    @property
+    def bot_id(self) -> int | None:
+        """The bot's id for Telegram's login page (None without a bot token)."""
+        return None if self._bot_token is None else bot_id(self._bot_token.reveal())
 
     async def login_mini_app(
         self, init_data: str, *, client: str | None = None, admit: Callable[[int], None] | None = None

@@ -288,6 +288,9 @@ class TradeRow(Base):
     position_id: Mapped[int | None] = mapped_column(Id, ForeignKey("positions.id", ondelete="SET NULL"), index=True)
     opened_at: Mapped[int] = mapped_column(BigInteger)
     closed_at: Mapped[int] = mapped_column(BigInteger)
+    result: Mapped[int] = mapped_column(Integer, server_default="0")
+    """The sign of the net PnL (1 won, -1 lost, 0 neither), kept by the repository: the trade log filters on it
+    in SQL, where the TEXT amounts of SQLite cannot be compared exactly."""
 
 
 class CandleRow(Base):
@@ -639,3 +642,26 @@ class WebSessionRow(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class EquitySnapshotRow(Base):
+    """A user's account on one target as the venue reported it, once per recording interval (``at``).
+
+    The primary key is what makes recording idempotent: a restart, or a second process, inside the same
+    interval adds nothing. Old rows are thinned (see ``EquityRepository.thin``), never rewritten.
+    """
+
+    __tablename__ = "equity_snapshots"
+    # The primary key serves one target's curve; this one every target's, and thinning by age.
+    __table_args__ = (Index("ix_equity_snapshots_user_id_at", "user_id", "at"),)
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    exchange: Mapped[Exchange] = mapped_column(StrEnumType(Exchange, 32), primary_key=True)
+    environment: Mapped[Environment] = mapped_column(StrEnumType(Environment, 16), primary_key=True)
+    at: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    taken_at: Mapped[int] = mapped_column(BigInteger)
+    asset: Mapped[str] = mapped_column(String(16))
+    equity: Mapped[Decimal] = mapped_column(ExactDecimal)
+    wallet: Mapped[Decimal] = mapped_column(ExactDecimal)
+    available: Mapped[Decimal] = mapped_column(ExactDecimal)
+    unrealized_pnl: Mapped[Decimal] = mapped_column(ExactDecimal)

@@ -9,6 +9,7 @@ from elcaro.storage.repositories import (
     CandlesRepository,
     CredentialsRepository,
     CustomParsersRepository,
+    EquityRepository,
     ExecutionsRepository,
     LedgerRepository,
     LicencesRepository,
@@ -58,3 +59,4 @@ class UnitOfWork:
         self.promo_codes = PromoCodesRepository(session)
         self.payments = PaymentsRepository(session)
         self.web_sessions = WebSessionsRepository(session)
+        self.equity = EquityRepository(session)

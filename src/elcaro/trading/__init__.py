@@ -21,6 +21,7 @@ from elcaro.trading.management import step
 from elcaro.trading.plan import EntryPlan, PlanCode, PlannedTarget, Refusal, build_plan
 from elcaro.trading.position import (
     Action,
+    AmendExits,
     AmendOrder,
     CancelOrder,
     ClosePosition,
@@ -56,6 +57,7 @@ __all__ = [
     "ALLOW_ALL",
     "DEFAULTS",
     "Action",
+    "AmendExits",
     "AmendOrder",
     "Blocked",
     "CancelOrder",

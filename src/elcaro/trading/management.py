@@ -17,6 +17,10 @@ Rules, each from the user's settings at the time of the event:
 Stops only ever tighten and land on the tick; a level the price has already crossed closes the
 position at market instead (the venue's stop would have fired there). Closes never exceed the
 open quantity less the closes already in flight.
+
+A person may set the stop either way and re-price the targets not yet hit (``AmendExits``). A stop
+looser than what one of the rules above demands right now is refused rather than taken: the rule
+would move it back at the next price, behind the person's back.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from elcaro.trading.plan import stop_side
 from elcaro.trading.position import (
     Action,
     AddLeg,
+    AmendExits,
     AmendOrder,
     CancelOrder,
     ClosePosition,
@@ -61,11 +66,13 @@ def step(state: PositionState, event: Event, settings: TradingSettings) -> Step:
     """The state after ``event`` and what to do on the venue. Events after the close are ignored,
     except an entry fill that arrives late: that quantity is closed again at once."""
     run = _Run(state, settings)
-    if state.is_closed:
+    if isinstance(event, AmendExits):  # refused, not ignored, once the position is over
+        run.amend_exits(event)
+    elif state.is_closed:
         if isinstance(event, Fill) and event.side is state.side.entry_side:
             run.late_entry(event)
         return run.result()
-    if isinstance(event, Fill):
+    elif isinstance(event, Fill):
         run.fill(event)
     elif isinstance(event, PriceUpdate):
         run.price(event)
@@ -284,6 +291,100 @@ class _Run:
         if qty >= _min_close(s):
             self.close(qty, request.reason)
 
+    def amend_exits(self, request: AmendExits) -> None:
+        """Exits set by hand: checked whole before anything changes, so a refusal leaves the position as it was."""
+        s = self.state
+        if s.is_closed or s.closing is not None:
+            raise ValidationError(
+                "the position is closed or being closed: its exits can no longer change", field="position"
+            )
+        if not s.is_open or s.last_price is None:
+            # Until an entry fills, the stop rides on the entry orders themselves.
+            raise ValidationError(
+                "nothing has filled yet: the exits can change once the position is open", field="position"
+            )
+        stop = None if request.stop is None else self.hand_stop(request.stop, s.last_price)
+        prices = None if request.target_prices is None else self.hand_targets(request.target_prices, s.last_price)
+        if stop is not None and stop != s.stop:
+            # The kind names what a fill at the stop will be recorded as (``classify_exit``), so it follows where the
+            # stop sits, not who set it: MANUAL is a close a person asks for now, while this one fires when the
+            # market gets there, and statistics tell losses cut (below a long's entry) from gains kept.
+            gain = s.side.sign * (stop - s.entry_price)
+            kind = (
+                ExitReason.STOP_LOSS if gain < 0 else ExitReason.BREAK_EVEN if gain == 0 else ExitReason.TRAILING_STOP
+            )
+            self.set(stop=stop, stop_kind=kind)
+            self.actions.append(SetStop(stop, kind, s.key.client_order_id(LegKind.STOP, 0)))
+        if prices is not None:
+            remaining = iter(prices)
+            targets = tuple(t if t.hit else replace(t, price=next(remaining)) for t in s.targets)
+            if targets != s.targets:
+                self.set(targets=targets)
+                self.repriced = True  # working orders are amended to their new prices by ``relay_targets``
+
+    def hand_stop(self, wanted: Decimal, last: Decimal) -> Decimal:
+        s = self.state
+        # Toward the price: the loss a person accepted is never exceeded by rounding.
+        stop = s.instrument.round_price(wanted, _toward_price(s))
+        if stop <= 0 or s.side.sign * (last - stop) <= 0:
+            where = "below" if s.side is PositionSide.LONG else "above"
+            raise ValidationError(
+                f"a {s.side.value}'s stop must be {where} the last price {_shown(last)}: "
+                f"at {_shown(stop)} it would close at once",
+                field="stop",
+            )
+        demanded = self.rules_level(stop)
+        if demanded is not None:
+            level, kind = demanded
+            raise ValidationError(
+                f"the {kind.value.replace('_', ' ')} rule of your settings keeps the stop at {_shown(level)} "
+                f"or tighter: {_shown(stop)} would be moved back at the next price",
+                field="stop",
+            )
+        return stop
+
+    def rules_level(self, stop: Decimal) -> tuple[Decimal, ExitReason] | None:
+        """Where the automatic stop rules would move ``stop`` as things stand (None: they leave it)."""
+        s = self.state
+        if self.settings.trailing_type is TrailingType.ATR and s.trailing_active and s.side.sign * (stop - s.stop) < 0:
+            return s.stop, ExitReason.TRAILING_STOP  # the trail follows the best price: it takes back any loosening
+        probe = _Run(replace(s, stop=stop), self.settings)
+        probe.stop_rules()
+        at_pct = self.settings.break_even_at_pct
+        if at_pct is not None and s.last_price is not None and s.move_pct(s.last_price) >= at_pct:
+            probe.tighten(probe.break_even_level(), ExitReason.BREAK_EVEN, _toward_price(s))
+        moved = [a for a in probe.actions if isinstance(a, SetStop)]
+        if moved:
+            return moved[-1].price, moved[-1].kind
+        if probe.actions:  # a rule's level is already past the price: it would close the position
+            return s.stop, s.stop_kind
+        return None
+
+    def hand_targets(self, wanted: tuple[Decimal, ...], last: Decimal) -> tuple[Decimal, ...]:
+        s = self.state
+        open_targets = sum(1 for t in s.targets if not t.hit)
+        if len(wanted) != open_targets:
+            raise ValidationError(
+                f"{open_targets} target(s) are not hit yet: give one price for each, not {len(wanted)}",
+                field="target_prices",
+            )
+        # Toward the stop, as the plan rounds targets: never further than asked.
+        prices = tuple(s.instrument.round_price(price, stop_side(s.side)) for price in wanted)
+        where = "above" if s.side is PositionSide.LONG else "below"
+        for position, price in enumerate(prices):
+            if s.side.sign * (price - last) <= 0:
+                raise ValidationError(
+                    f"a take-profit must be {where} the last price {_shown(last)}, not at {_shown(price)}",
+                    field=f"target_prices.{position}",  # the position in the list sent: a form marks that field
+                )
+        for position in range(1, len(prices)):
+            if s.side.sign * (prices[position] - prices[position - 1]) < 0:
+                raise ValidationError(
+                    "targets go nearest first: each one no nearer than the one before",
+                    field=f"target_prices.{position}",
+                )
+        return prices
+
     def withdraw(self, at: int) -> None:
         self.cancel_adds()
         if not self.state.is_open:
@@ -409,6 +510,11 @@ def _targets_hit(state: PositionState) -> int:
 def _toward_price(state: PositionState) -> Rounding:
     """Break-even rounds toward the price, so that it never locks in a loss."""
     return "up" if state.side is PositionSide.LONG else "down"
+
+
+def _shown(value: Decimal) -> str:
+    """A level as a person typed it: ``60000``, not ``60000.00`` or ``6E+4``."""
+    return format(value.normalize(), "f")
 
 
 def _min_close(state: PositionState) -> Decimal:

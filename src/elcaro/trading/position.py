@@ -2,7 +2,7 @@
 
 The state is a frozen value: the service stores it and hands it back with the next event, so a
 restart resumes exactly where the manager was. Events come from the venue (fills, prices) and
-from people (close requests, a withdrawn signal); actions go back to the venue.
+from people (close requests, exits set by hand, a withdrawn signal); actions go back to the venue.
 """
 
 from __future__ import annotations
@@ -174,7 +174,18 @@ class WithdrawEntries:
     at: int
 
 
-Event = PriceUpdate | TimeTick | Fill | Liquidation | CloseRequest | WithdrawEntries
+@dataclass(frozen=True, slots=True)
+class AmendExits:
+    """A person sets the stop and/or the prices of the targets not yet hit (None leaves that part as it is).
+
+    ``target_prices`` name one price per remaining target, nearest first."""
+
+    at: int
+    stop: Decimal | None = None
+    target_prices: tuple[Decimal, ...] | None = None
+
+
+Event = PriceUpdate | TimeTick | Fill | Liquidation | CloseRequest | WithdrawEntries | AmendExits
 
 
 @dataclass(frozen=True, slots=True)

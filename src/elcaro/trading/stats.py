@@ -8,7 +8,7 @@ that closed inside it: the PnL of "today" is what was realised today.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -101,12 +101,16 @@ def select_trades(
     ]
 
 
+def position_key(trade: Trade) -> tuple[object, ...]:
+    """What the parts of one position share: user, target, symbol, side, signal and opening."""
+    return (trade.user_id, trade.target, trade.symbol, trade.side, trade.signal_id, trade.opened_at)
+
+
 def closed_positions(trades: Iterable[Trade]) -> list[ClosedPosition]:
-    """Parts grouped by the position they belong to (user, target, symbol, side, signal, opening)."""
+    """Parts grouped by the position they belong to (``position_key``)."""
     groups: dict[tuple[object, ...], list[Trade]] = {}
     for trade in trades:
-        key = (trade.user_id, trade.target, trade.symbol, trade.side, trade.signal_id, trade.opened_at)
-        groups.setdefault(key, []).append(trade)
+        groups.setdefault(position_key(trade), []).append(trade)
     return [
         ClosedPosition(
             side=parts[0].side,
@@ -119,7 +123,11 @@ def closed_positions(trades: Iterable[Trade]) -> list[ClosedPosition]:
 
 
 def trade_stats(trades: Iterable[Trade]) -> TradeStats:
-    positions = closed_positions(trades)
+    return position_stats(closed_positions(trades))
+
+
+def position_stats(positions: Sequence[ClosedPosition]) -> TradeStats:
+    """The figures of positions already added up from their parts."""
     results = [position.net_pnl for position in positions]
     count = len(results)
     wins = [pnl for pnl in results if pnl > 0]
@@ -153,6 +161,6 @@ def stats_by(trades: Iterable[Trade], key: Callable[[Trade], K]) -> dict[K, Trad
     return {value: trade_stats(group) for value, group in groups.items()}
 
 
-def _side(positions: list[ClosedPosition], side: PositionSide) -> SideStats:
+def _side(positions: Sequence[ClosedPosition], side: PositionSide) -> SideStats:
     mine = [position.net_pnl for position in positions if position.side is side]
     return SideStats(count=len(mine), wins=sum(1 for pnl in mine if pnl > 0), pnl=sum(mine, ZERO))

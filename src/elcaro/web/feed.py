@@ -9,6 +9,10 @@ When the gap is older than the buffer (or the feed restarted: ``stream`` differs
 
 A connection that falls behind by more than its queue holds is closed with ``resync`` rather than
 slowing the feed for everyone.
+
+Marks (each open position's mark price and unrealised PnL, ``marks_message``) travel beside the events, not
+among them: they come from the position monitor's ``MarkBoard``, are not numbered and are not kept here — the
+latest value replaces the one before, and a connection starts from the current ones instead of a history.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from elcaro.services.notifications import ErrorDigest, Notice, Notifications
+from elcaro.services.positions.marks import PositionMark
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,25 @@ def notice_json(notice: Notice) -> dict[str, Any]:
         "code": notice.code,
         "data": dict(notice.data),
         "message": notice.message,
+    }
+
+
+def marks_message(marks: Iterable[PositionMark]) -> dict[str, Any]:
+    """A ``marks`` frame: the latest figures of some of the user's open positions, exact decimals as strings."""
+    return {
+        "type": "marks",
+        "marks": [
+            {
+                "position_id": mark.position_id,
+                "target": str(mark.target),
+                "symbol": mark.symbol,
+                "mark_price": str(mark.mark_price),
+                "unrealized_pnl": str(mark.unrealized_pnl),
+                "change_pct": str(mark.change_pct),
+                "at": mark.at,
+            }
+            for mark in marks
+        ],
     }
 
 

@@ -1,18 +1,23 @@
-"""A paper venue on a hand-moved clock, a user's access to it, and the event bus the monitor publishes on."""
+"""A paper venue on a hand-moved clock, a user's access to it, and the event bus the monitor publishes on; the Bybit
+simulator over HTTP for the tests that go through the real adapter."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from position_builders import BTC, T0, Events
+from position_builders import BTC, DEMO, T0, Events, OnSimulator, new_user
+from pydantic import SecretStr
 
 from elcaro.core.events import EventBus
 from elcaro.core.secrets import Keyring, generate_key
 from elcaro.exchanges.client import CachePolicy, ClientSettings, ExchangeClientPool, RetryPolicy
 from elcaro.exchanges.paper import ManualClock
+from elcaro.exchanges.simulator import AccountConfig, RateLimitConfig, SimulatorConfig, start_simulator
+from elcaro.models import ExchangeKeys, Secret
 from elcaro.models.events import TradingEvent
 from elcaro.services.credentials import CredentialService
 from elcaro.services.exchange_access import ExchangeAccess
@@ -61,3 +66,21 @@ def bus() -> EventBus[TradingEvent]:
 @pytest.fixture
 def events(bus: EventBus[TradingEvent]) -> Events:
     return Events(bus.subscribe())
+
+
+@pytest.fixture
+async def on_simulator(database: Database) -> AsyncIterator[OnSimulator]:
+    account = AccountConfig(api_key=secrets.token_hex(9), api_secret=SecretStr(secrets.token_hex(18)))
+    simulator = await start_simulator(SimulatorConfig(accounts=(account,), rate_limits=RateLimitConfig(enabled=False)))
+    user = await new_user(database, 21)
+    credentials = CredentialService(database, Keyring([generate_key()]))
+    keys = ExchangeKeys(api_key=Secret(account.api_key), api_secret=Secret(account.api_secret.get_secret_value()))
+    await credentials.save(user, DEMO, keys)
+    venue = PaperVenue(database, simulator.engine, "simulator", snapshot=simulator.snapshot)
+    access = ExchangeAccess(credentials, venue, base_urls={DEMO: simulator.url})
+    try:
+        yield OnSimulator(simulator, access, user)
+    finally:
+        await access.close()
+        venue.close()
+        await simulator.stop()

@@ -3,6 +3,8 @@
 ``open_tracked`` stores the signal and the user's settings, builds the plan at the venue's price
 with the account's balance, places the entries with the stop attached through the user's client,
 and stores the position row with ``encode(open_position(plan, instrument))`` as its state.
+``tracked_position`` adds the user's settings and client to that; ``watched_position`` adds a monitor
+that has taken the position up and made its first pass.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from elcaro.core.codec import encode
 from elcaro.core.events import EventBus, Subscription
 from elcaro.exchanges.protocol import ExchangeAdapter
+from elcaro.exchanges.simulator import RunningSimulator
 from elcaro.models import (
     Entry,
     EntryKind,
@@ -36,6 +39,7 @@ from elcaro.models import (
     UserSettings,
 )
 from elcaro.models.events import EventKind, TradingEvent
+from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.positions import ClientSource, MonitorConfig, PositionMonitor
 from elcaro.services.users import UserService
 from elcaro.storage import Database
@@ -165,6 +169,15 @@ class _Proxy:
         return getattr(self._real, name)
 
 
+@dataclass(frozen=True)
+class OnSimulator:
+    """The Bybit simulator over HTTP, and a user whose demo keys for it are stored."""
+
+    simulator: RunningSimulator
+    access: ExchangeAccess
+    user: int
+
+
 @dataclass
 class Events:
     """What the monitor published, read without waiting (everything published so far)."""
@@ -189,3 +202,71 @@ def monitor(
 ) -> PositionMonitor:
     """A monitor the test drives pass by pass (``rescan``, ``sync``, ``refresh_prices``, ``tick``)."""
     return PositionMonitor(database, clients, bus, config=MonitorConfig(**{"streams": False, **config}), clock=clock)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A user's position opened and stored, and the client it was opened through."""
+
+    user: int
+    position_id: int
+    plan: EntryPlan
+    client: ExchangeAdapter
+
+
+@dataclass(frozen=True)
+class Watched(Tracked):
+    """A tracked position and the monitor that follows it."""
+
+    watcher: PositionMonitor
+
+
+async def tracked_position(
+    database: Database,
+    clients: ClientSource,
+    user: int,
+    *,
+    now: int,
+    target: Target = PAPER,
+    signal: Signal | None = None,
+    **settings: Any,
+) -> Tracked:
+    """The user's settings stored (``settings`` over the defaults), and a position opened through their client."""
+    stored = await store_settings(database, user, **settings)
+    client = await clients.client(user, target)
+    position_id, plan = await open_tracked(database, client, user, target, signal=signal, settings=stored, now=now)
+    return Tracked(user, position_id, plan, client)
+
+
+async def watched_position(
+    database: Database,
+    clients: ClientSource,
+    bus: EventBus[TradingEvent],
+    clock: Callable[[], int],
+    user: int,
+    *,
+    opened_at: int | None = None,
+    watched_through: ClientSource | None = None,
+    target: Target = PAPER,
+    signal: Signal | None = None,
+    **settings: Any,
+) -> Watched:
+    """A tracked position (opened at ``clock()`` unless ``opened_at`` says otherwise) and a monitor that has taken it
+    up and made its first pass over it (a market entry has filled by then, its stop and targets are on the venue).
+
+    ``watched_through`` gives the monitor other clients than the ones the position was opened through (a venue that
+    misbehaves only once the position is managed).
+    """
+    tracked = await tracked_position(
+        database,
+        clients,
+        user,
+        now=clock() if opened_at is None else opened_at,
+        target=target,
+        signal=signal,
+        **settings,
+    )
+    watcher = monitor(database, watched_through or clients, bus, clock)
+    await watcher.rescan()
+    await watcher.sync()
+    return Watched(tracked.user, tracked.position_id, tracked.plan, tracked.client, watcher)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from position_builders import BTC, MINUTE, PAPER, Events, Intercepted, monitor, new_user, open_tracked, store_settings
+from position_builders import (
+    BTC,
+    MINUTE,
+    PAPER,
+    Events,
+    Intercepted,
+    monitor,
+    new_user,
+    tracked_position,
+    watched_position,
+)
 
 from elcaro.core.events import EventBus
 from elcaro.exchanges.paper import ManualClock
@@ -31,14 +41,13 @@ async def test_a_long_with_three_targets_from_entry_to_trailing_stop(
 ) -> None:
     engine, account = venue.engine, paper_account_id
     user = await new_user(database, 1)
-    settings = await store_settings(database, user, break_even_after_tp=1, trailing_type="moving_target")
-    client = await access.client(user, PAPER)
-    position_id, plan = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    assert plan.qty == D("0.1")  # 1 % of 10 000 at a 1 000 stop distance
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
+    watched = await watched_position(
+        database, access, bus, clock, user, break_even_after_tp=1, trailing_type="moving_target"
+    )
+    watcher, position_id = watched.watcher, watched.position_id
+    assert watched.plan.qty == D("0.1")  # 1 % of 10 000 at a 1 000 stop distance
 
-    await watcher.sync()  # the entry fill: stop confirmed, targets placed
+    # The first pass saw the entry fill: stop confirmed, targets placed.
     assert engine.position(account(user), BTC.symbol).stop_loss == D(49000)
     targets = sorted((o.price, o.qty) for o in engine.open_orders(account(user)) if o.reduce_only)
     assert targets == [(D(52000), D("0.033")), (D(54000), D("0.033")), (D(56000), D("0.034"))]
@@ -100,19 +109,23 @@ async def test_a_refused_stop_closes_the_position_at_market_and_says_so(
 ) -> None:
     """The break-even stop is decided at +2 %, but the price falls back before it reaches the venue."""
     engine = venue.engine
-    user = await new_user(database, 2)
-    settings = await store_settings(database, user, break_even_at_pct=2)
-    client = await access.client(user, PAPER)
-    position_id, _ = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
 
     async def too_late(real: ExchangeAdapter, symbol: str, *, stop_loss: D, **levels: D) -> None:
         if stop_loss == D(50000):
             engine.update_mark(symbol, D(49900))  # a long's stop above the mark is refused
         await real.set_position_protection(symbol, stop_loss=stop_loss, **levels)
 
-    watcher = monitor(database, Intercepted(access, set_position_protection=too_late), bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    user = await new_user(database, 2)
+    watched = await watched_position(
+        database,
+        access,
+        bus,
+        clock,
+        user,
+        watched_through=Intercepted(access, set_position_protection=too_late),
+        break_even_at_pct=2,
+    )
+    watcher, position_id = watched.watcher, watched.position_id
 
     clock.advance(MINUTE)
     engine.update_mark(BTC.symbol, D(51000))
@@ -138,9 +151,7 @@ async def test_restart_with_actions_pending_sends_each_order_once(
     """The process dies after placing the first target: the next one finishes the batch without doubling it."""
     engine = venue.engine
     user = await new_user(database, 3)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
-    _, plan = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
+    plan = (await tracked_position(database, access, user, now=clock())).plan
 
     placed = 0
 
@@ -184,12 +195,8 @@ async def test_a_position_closed_on_the_venue_while_the_monitor_was_down(
 ) -> None:
     engine = venue.engine
     user = await new_user(database, 4)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
-    position_id, _ = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    first = monitor(database, access, bus, clock)
-    await first.rescan()
-    await first.sync()
+    first = await watched_position(database, access, bus, clock, user)
+    position_id = first.position_id
 
     clock.advance(10 * MINUTE)  # the monitor is down; the venue's stop closes the position
     engine.update_mark(BTC.symbol, D(48900))
@@ -219,12 +226,7 @@ async def test_a_position_gone_without_a_trace_is_closed_as_external_at_the_last
     """The venue no longer has the position and no fill explains it (a venue reset, an account wiped)."""
     engine = venue.engine
     user = await new_user(database, 5)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
-    position_id, _ = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    position_id = (await watched_position(database, access, bus, clock, user)).position_id
 
     engine.place_order(  # closed by hand on the venue ...
         paper_account_id(user), Order("by-hand", BTC.symbol, Side.SELL, OrderType.MARKET, D("0.1"), reduce_only=True)
@@ -261,13 +263,8 @@ async def test_entries_filled_long_before_the_position_was_stored_are_found(
 ) -> None:
     """A fan-out resumed after a crash stores the position hours after its entry filled."""
     user = await new_user(database, 6)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
     clock.advance(MINUTE)
-    _, plan = await open_tracked(database, client, user, PAPER, settings=settings, now=clock() + 3 * 60 * MINUTE)
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    plan = (await watched_position(database, access, bus, clock, user, opened_at=clock() + 3 * 60 * MINUTE)).plan
     targets = [o.client_order_id for o in venue.engine.open_orders(paper_account_id(user)) if o.reduce_only]
     assert targets == [o.client_order_id for o in plan.take_profits]
 
@@ -282,12 +279,8 @@ async def test_funding_paid_over_the_position_life_is_booked_on_the_part_that_cl
 ) -> None:
     engine, account = venue.engine, paper_account_id
     user = await new_user(database, 31)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
-    position_id, _ = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    watched = await watched_position(database, access, bus, clock, user)
+    watcher, position_id = watched.watcher, watched.position_id
     wallet_before = engine.balance(account(user)).wallet  # the entry fee is already paid
 
     clock.advance(MINUTE)

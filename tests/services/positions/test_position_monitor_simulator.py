@@ -3,31 +3,18 @@ whose mark price the test moves through its admin API."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from decimal import Decimal as D
 from typing import Any
 
 import aiohttp
 import pytest
-from position_builders import DEMO, Events, long_signal, monitor, new_user, open_tracked, store_settings
-from pydantic import SecretStr
+from position_builders import DEMO, Events, OnSimulator, long_signal, watched_position
 
 from elcaro.core.clock import now_ms
 from elcaro.core.events import EventBus
-from elcaro.core.secrets import Keyring, generate_key
-from elcaro.exchanges.simulator import (
-    AccountConfig,
-    RateLimitConfig,
-    RunningSimulator,
-    SimulatorConfig,
-    start_simulator,
-)
-from elcaro.models import ExchangeKeys, ExitReason, Secret
+from elcaro.exchanges.simulator import RunningSimulator
+from elcaro.models import ExitReason
 from elcaro.models.events import EventKind, TradingEvent
-from elcaro.services.credentials import CredentialService
-from elcaro.services.exchange_access import ExchangeAccess
-from elcaro.services.paper_venue import PaperVenue
 from elcaro.services.statistics import StatisticsService
 from elcaro.storage import Database
 
@@ -51,64 +38,48 @@ class Admin:
             return await response.json()
 
 
-@pytest.fixture
-async def simulated(database: Database) -> AsyncIterator[tuple[RunningSimulator, AccountConfig]]:
-    account = AccountConfig(api_key=secrets.token_hex(9), api_secret=SecretStr(secrets.token_hex(18)))
-    simulator = await start_simulator(SimulatorConfig(accounts=(account,), rate_limits=RateLimitConfig(enabled=False)))
-    yield simulator, account
-    await simulator.stop()
-
-
 async def test_a_long_on_the_bybit_simulator_from_entry_to_trailing_stop(
-    database: Database, simulated: tuple[RunningSimulator, AccountConfig]
+    database: Database, on_simulator: OnSimulator, bus: EventBus[TradingEvent], events: Events
 ) -> None:
-    simulator, account = simulated
-    user = await new_user(database, 21)
-    credentials = CredentialService(database, Keyring([generate_key()]))
-    keys = ExchangeKeys(api_key=Secret(account.api_key), api_secret=Secret(account.api_secret.get_secret_value()))
-    await credentials.save(user, DEMO, keys)
-    venue = PaperVenue(database, simulator.engine, "simulator", snapshot=simulator.snapshot)
-    access = ExchangeAccess(credentials, venue, base_urls={DEMO: simulator.url})
-    bus: EventBus[TradingEvent] = EventBus()
-    events = Events(bus.subscribe())
-    try:
-        async with aiohttp.ClientSession() as session:
-            admin = Admin(simulator, session)
-            settings = await store_settings(database, user, break_even_after_tp=1, trailing_type="moving_target")
-            client = await access.client(user, DEMO)
-            signal = long_signal(targets=("61000", "62000", "63000"), stop="59000", entry="60000")
-            position_id, plan = await open_tracked(
-                database, client, user, DEMO, signal=signal, settings=settings, now=now_ms()
-            )
-            assert plan.qty == D("0.1")
-            watcher = monitor(database, access, bus, now_ms)
-            await watcher.rescan()
+    user = on_simulator.user
+    async with aiohttp.ClientSession() as session:
+        admin = Admin(on_simulator.simulator, session)
+        signal = long_signal(targets=("61000", "62000", "63000"), stop="59000", entry="60000")
+        watched = await watched_position(
+            database,
+            on_simulator.access,
+            bus,
+            now_ms,
+            user,
+            target=DEMO,
+            signal=signal,
+            break_even_after_tp=1,
+            trailing_type="moving_target",
+        )
+        client, watcher, position_id = watched.client, watched.watcher, watched.position_id
+        assert watched.plan.qty == D("0.1")
 
-            async def venue_stop() -> D | None:
-                positions = await client.fetch_positions([BTC])
-                return positions[0].stop_loss if positions else None
+        async def venue_stop() -> D | None:
+            positions = await client.fetch_positions([BTC])
+            return positions[0].stop_loss if positions else None
 
-            await watcher.sync()
-            assert await venue_stop() == D(59000)
-            targets = sorted((o.price, o.qty) for o in await client.fetch_open_orders(BTC) if o.reduce_only)
-            assert targets == [(D(61000), D("0.033")), (D(62000), D("0.033")), (D(63000), D("0.034"))]
+        assert await venue_stop() == D(59000)
+        targets = sorted((o.price, o.qty) for o in await client.fetch_open_orders(BTC) if o.reduce_only)
+        assert targets == [(D(61000), D("0.033")), (D(62000), D("0.033")), (D(63000), D("0.034"))]
 
-            await admin.mark("61000")
-            await watcher.sync()
-            assert await venue_stop() == D(60000)
+        await admin.mark("61000")
+        await watcher.sync()
+        assert await venue_stop() == D(60000)
 
-            await admin.mark("62000")
-            await watcher.sync()
-            assert await venue_stop() == D(61000)
+        await admin.mark("62000")
+        await watcher.sync()
+        assert await venue_stop() == D(61000)
 
-            await admin.mark("60900")
-            await watcher.sync()
-            assert await client.fetch_positions([BTC]) == []
-            assert await client.fetch_open_orders(BTC) == []
-            assert watcher.position_ids == set()
-    finally:
-        await access.close()
-        venue.close()
+        await admin.mark("60900")
+        await watcher.sync()
+        assert await client.fetch_positions([BTC]) == []
+        assert await client.fetch_open_orders(BTC) == []
+        assert watcher.position_ids == set()
 
     async with database.transaction() as tx:
         trades = sorted(await tx.trades.list_for_user(user), key=lambda t: (t.closed_at, t.id or 0))

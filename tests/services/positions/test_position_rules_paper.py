@@ -17,6 +17,8 @@ from position_builders import (
     new_user,
     open_tracked,
     store_settings,
+    tracked_position,
+    watched_position,
 )
 
 from elcaro.core.events import EventBus
@@ -43,12 +45,8 @@ async def test_auto_close_at_a_time_of_day(
     database: Database, venue: PaperVenue, access: ExchangeAccess, bus: EventBus[TradingEvent], clock: ManualClock
 ) -> None:
     user = await new_user(database, 11)
-    settings = await store_settings(database, user, auto_close_at="21:00")
-    client = await access.client(user, PAPER)
-    await open_tracked(database, client, user, PAPER, settings=settings, now=clock())  # at 09:00 UTC
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    # Opened at 09:00 UTC.
+    watcher = (await watched_position(database, access, bus, clock, user, auto_close_at="21:00")).watcher
 
     clock.advance(12 * 60 * MINUTE - 1)
     await watcher.tick()
@@ -71,12 +69,8 @@ async def test_a_partial_take_profit_step_closes_at_market_and_resizes_the_targe
 ) -> None:
     engine = venue.engine
     user = await new_user(database, 12)
-    settings = await store_settings(database, user, partial_tp_steps=[{"profit_pct": 1, "close_pct": 50}])
-    client = await access.client(user, PAPER)
-    await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    steps = [{"profit_pct": 1, "close_pct": 50}]
+    watcher = (await watched_position(database, access, bus, clock, user, partial_tp_steps=steps)).watcher
 
     clock.advance(MINUTE)
     engine.update_mark(BTC.symbol, D(50500))
@@ -99,14 +93,10 @@ async def test_the_atr_trailing_stop_tightens_on_the_venue_and_closes_the_positi
         engine.apply_candle(BTC.symbol, bar, timeframe="15m")
     engine.update_mark(BTC.symbol, D(50000))
     user = await new_user(database, 13)
-    settings = await store_settings(
-        database, user, trailing_type="atr", atr_period=3, atr_multiplier=2, atr_trigger_pct=1
+    watched = await watched_position(
+        database, access, bus, clock, user, trailing_type="atr", atr_period=3, atr_multiplier=2, atr_trigger_pct=1
     )
-    client = await access.client(user, PAPER)
-    await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    watcher = watched.watcher
 
     def venue_stop() -> D | None:
         position = engine.position(paper_account_id(user), BTC.symbol)
@@ -135,9 +125,8 @@ async def test_a_cancelled_signal_withdraws_entries_that_have_not_filled(
     engine = venue.engine
     engine.update_mark(BTC.symbol, D(50500))
     user = await new_user(database, 14)
-    settings = await store_settings(database, user, order_type="limit")
-    client = await access.client(user, PAPER)
-    position_id, plan = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
+    tracked = await tracked_position(database, access, user, now=clock(), order_type="limit")
+    position_id, plan = tracked.position_id, tracked.plan
     assert [o.status for o in engine.open_orders(paper_account_id(user))] == ["open"]  # resting at 50 000
     watcher = monitor(database, access, bus, clock)
     await watcher.rescan()
@@ -172,12 +161,8 @@ async def test_entries_cancelled_on_the_venue_close_the_position_that_never_open
     engine = venue.engine
     engine.update_mark(BTC.symbol, D(50500))
     user = await new_user(database, 15)
-    settings = await store_settings(database, user, order_type="limit")
-    client = await access.client(user, PAPER)
-    _, plan = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    watched = await watched_position(database, access, bus, clock, user, order_type="limit")
+    watcher, plan = watched.watcher, watched.plan
 
     engine.cancel_order(paper_account_id(user), plan.entries[0].client_order_id)  # by hand, on the exchange
     await watcher.sync()
@@ -194,12 +179,7 @@ async def test_a_stop_removed_on_the_venue_is_set_again(
 ) -> None:
     engine = venue.engine
     user = await new_user(database, 16)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
-    await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    watcher = (await watched_position(database, access, bus, clock, user)).watcher
 
     engine.set_position_protection(paper_account_id(user), BTC.symbol, stop_loss=D(0))  # removed by hand
     await watcher.sync()
@@ -212,12 +192,8 @@ async def test_a_user_closes_part_then_all_of_their_own_position(
 ) -> None:
     engine = venue.engine
     user = await new_user(database, 17)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
-    position_id, _ = await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    watched = await watched_position(database, access, bus, clock, user)
+    watcher, position_id = watched.watcher, watched.position_id
 
     with pytest.raises(PermissionDeniedError):
         await watcher.close_position(position_id, user_id=user + 1)
@@ -321,12 +297,8 @@ async def test_a_liquidation_is_recorded_as_such(
     """At 100× the venue liquidates (near 49 750) before the stop at 49 000 is reached."""
     engine = venue.engine
     user = await new_user(database, 20)
-    settings = await store_settings(database, user, leverage=100)
-    client = await access.client(user, PAPER)
-    await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()  # learns the liquidation price with the position
+    # The first pass learns the liquidation price with the position.
+    watcher = (await watched_position(database, access, bus, clock, user, leverage=100)).watcher
 
     clock.advance(MINUTE)
     engine.update_mark(BTC.symbol, D(49500))
@@ -340,12 +312,7 @@ async def test_changed_settings_apply_to_open_positions_once_reloaded(
 ) -> None:
     engine = venue.engine
     user = await new_user(database, 22)
-    settings = await store_settings(database, user)
-    client = await access.client(user, PAPER)
-    await open_tracked(database, client, user, PAPER, settings=settings, now=clock())
-    watcher = monitor(database, access, bus, clock)
-    await watcher.rescan()
-    await watcher.sync()
+    watcher = (await watched_position(database, access, bus, clock, user)).watcher
 
     await store_settings(database, user, break_even_at_pct=1)  # the trader turns break-even on in the bot
     await watcher.reload_settings(user)

@@ -1,9 +1,13 @@
-"""Positions: a paged list with live PnL, a card per position with its close button, close-all with
-confirmation, and positions opened by hand elsewhere, which can be put under management."""
+"""Positions: a paged list with live PnL, a card per position with its close and move-stop buttons, close-all
+with confirmation, and positions opened by hand elsewhere, which can be put under management."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from elcaro.bot.callbacks import Callback, Pending, R
 from elcaro.bot.context import Access, Session
@@ -12,7 +16,8 @@ from elcaro.bot.keyboards import Section, button, confirm_row, inline
 from elcaro.bot.registry import Registry
 from elcaro.bot.render import position_card, position_line, side_label, symbol_label, target_label
 from elcaro.models import Target, canonical_symbol
-from elcaro.services.desk import DeskError
+from elcaro.models.errors import ValidationError
+from elcaro.services.desk import DeskError, PositionView, normalise_number
 
 PAGE_SIZE = 5
 
@@ -22,6 +27,8 @@ def register(registry: Registry) -> None:
     registry.on(R.POSITIONS, Access.TRADER, show_page)
     registry.on(R.POSITION, Access.TRADER, show_position)
     registry.on(R.CLOSE, Access.TRADER, close)
+    registry.on(R.MOVE_STOP, Access.TRADER, ask_stop)
+    registry.on_input("stop", Access.TRADER, take_stop)
     registry.on(R.CLOSE_ALL, Access.TRADER, ask_close_all)
     registry.on(R.ADOPT, Access.TRADER, adopt)
     registry.on_confirm("close_all", Access.TRADER, close_all)
@@ -85,14 +92,67 @@ async def show_position(session: Session, callback: Callback) -> None:
         await session.notify("positions.gone", alert=True)
         await show(session, 0)
         return
-    rows = [
-        [button(session.t("positions.close"), R.CLOSE(position_id))],
+    await session.show(position_card(session.lang, session.fmt, view), _card_buttons(session, position_id))
+
+
+def _card_buttons(session: Session, position_id: int) -> InlineKeyboardMarkup:
+    return inline(
         [
-            button(session.t("common.refresh"), R.POSITION(position_id)),
-            button(session.t("common.back"), R.POSITIONS(0)),
-        ],
-    ]
-    await session.show(position_card(session.lang, session.fmt, view), inline(rows))
+            [button(session.t("positions.move_stop"), R.MOVE_STOP(position_id))],
+            [button(session.t("positions.close"), R.CLOSE(position_id))],
+            [
+                button(session.t("common.refresh"), R.POSITION(position_id)),
+                button(session.t("common.back"), R.POSITIONS(0)),
+            ],
+        ]
+    )
+
+
+async def ask_stop(session: Session, callback: Callback) -> None:
+    position_id = callback.int(0)
+    try:
+        view = await session.svc.desk.position(session.me.id, position_id)
+    except DeskError:
+        await session.notify("positions.gone", alert=True)
+        return
+    session.expect("stop", position_id=position_id)
+    await session.show(_stop_question(session, view), inline([[button(session.t("common.cancel"), R.INPUT_CANCEL())]]))
+
+
+def _stop_question(session: Session, view: PositionView) -> str:
+    fmt = session.fmt
+    return session.t(
+        "positions.ask_stop",
+        symbol=symbol_label(view.symbol),
+        side=side_label(session.lang, view.side),
+        stop="—" if view.position.stop_loss is None else fmt.number(view.position.stop_loss),
+        mark="—" if view.mark_price is None else fmt.number(view.mark_price),
+    )
+
+
+async def take_stop(session: Session, expected: Mapping[str, Any]) -> None:
+    """The new stop, typed; a level the position cannot take is explained and the next try awaited."""
+    position_id = int(expected["position_id"])
+    try:
+        stop = Decimal(normalise_number(session.text))
+    except InvalidOperation:
+        stop = Decimal(0)
+    if not stop.is_finite() or stop <= 0:
+        await session.send(session.t("positions.stop_not_number", got=session.text.strip()[:40]))
+        return
+    try:
+        view = await session.svc.desk.modify_exits(session.me.id, position_id, stop=stop)
+    except DeskError as error:  # gone, or refused by the exchange and being closed: nothing left to type for
+        session.clear_expected()
+        await session.fail(error)
+        return
+    except ValidationError as error:
+        await session.send(session.t("positions.stop_refused", reason=error.reason))
+        return
+    session.clear_expected()
+    stop_now = "—" if view.position.stop_loss is None else session.fmt.number(view.position.stop_loss)
+    await session.send(session.t("positions.stop_set", symbol=symbol_label(view.symbol), stop=stop_now))
+    await session.send(position_card(session.lang, session.fmt, view), _card_buttons(session, position_id))
 
 
 async def close(session: Session, callback: Callback) -> None:

@@ -14,6 +14,7 @@ from elcaro.services.desk.reach import Reachability
 from elcaro.services.desk.settings_form import EDITABLE, SettingField, normalise_number, setting_field
 from elcaro.services.desk.trading import BUILT_IN_STRATEGIES, TradingDesk
 from elcaro.services.desk.views import (
+    ExitTarget,
     HistoryPage,
     ManualOption,
     ManualPreview,
@@ -34,6 +35,7 @@ __all__ = [
     "DeskError",
     "Directory",
     "ExecutionView",
+    "ExitTarget",
     "HistoryPage",
     "ManualOption",
     "ManualOrderRequest",

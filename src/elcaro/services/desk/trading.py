@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 from elcaro.core.clock import now_ms
@@ -32,15 +32,20 @@ from elcaro.models import (
     SettingsKey,
     SettingsScope,
     Target,
+    UserSettings,
     make_client_order_id,
 )
-from elcaro.models.errors import ConflictError, ElcaroError, NotFoundError
+from elcaro.models.equity import EquityPeriod
+from elcaro.models.errors import ConflictError, ElcaroError, NotFoundError, ValidationError
+from elcaro.models.trade_query import ANY_TRADE, TradeChoices, TradeCursor, TradeFilter
 from elcaro.services.copy_trading import GLOBAL_PAUSE_FLAG
 from elcaro.services.credentials import CredentialService
+from elcaro.services.desk.chart import ChartCandles, ChartMarks, MarketChart
 from elcaro.services.desk.errors import DeskError
 from elcaro.services.desk.manual import ManualOrderRequest, parse_manual_order
 from elcaro.services.desk.settings_form import EDITABLE, normalise_number, setting_field
 from elcaro.services.desk.views import (
+    ExitTarget,
     HistoryPage,
     ManualOption,
     ManualPreview,
@@ -53,10 +58,13 @@ from elcaro.services.desk.views import (
     TargetView,
     order_ref,
 )
+from elcaro.services.equity import EquityCurve, EquityService
 from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.positions import PositionMonitor
 from elcaro.services.positions.adoption import MANUAL
-from elcaro.services.statistics import StatisticsService, StatsReport
+from elcaro.services.positions.marks import live_figures
+from elcaro.services.positions.record import Stored
+from elcaro.services.statistics import Bucket, PnlHistory, StatisticsService, StatsReport
 from elcaro.services.trading_preferences import TradingPreferencesService
 from elcaro.storage import Database
 from elcaro.trading import Period, TradingSettings
@@ -93,6 +101,7 @@ class TradingDesk:
         positions: PositionMonitor,
         *,
         statistics: StatisticsService | None = None,
+        equity: EquityService | None = None,
         clock: Callable[[], int] = now_ms,
         adopt_interval: float = DEFAULT_ADOPT_INTERVAL,
     ) -> None:
@@ -102,6 +111,7 @@ class TradingDesk:
         self._access = access
         self._monitor = positions
         self._statistics = statistics or StatisticsService(database, clock=clock)
+        self._equity = equity or EquityService(database, clock=clock)
         self._clock = clock
         self._adopt_interval = adopt_interval
         self._awaited: dict[str, _Awaited] = {}
@@ -175,14 +185,15 @@ class TradingDesk:
         page = min(max(page, 0), pages - 1)
         chosen = rows[page * page_size : (page + 1) * page_size]
         marks = await self._marks(user_id, chosen)
-        items = tuple(_view(row, marks.get((row.target, row.symbol))) for row in chosen)
+        items = await self._with_targets(_view(row, marks.get((row.target, row.symbol))) for row in chosen)
         return PositionsPage(items, page, pages, len(rows))
 
     async def position(self, user_id: int, position_id: int) -> PositionView:
         """One managed open position of the user; ``DeskError`` ``position.closed`` once it is not open."""
         row = await self._open_row(user_id, position_id)
         marks = await self._marks(user_id, [row])
-        return _view(row, marks.get((row.target, row.symbol)))
+        (view,) = await self._with_targets([_view(row, marks.get((row.target, row.symbol)))])
+        return view
 
     async def unmanaged(self, user_id: int) -> list[PositionView]:
         """Positions on the user's enabled targets that the platform does not manage (opened by hand elsewhere)."""
@@ -205,6 +216,52 @@ class TradingDesk:
         except NotFoundError:
             raise DeskError("position.closed", f"position {position_id} is no longer open") from None
         await self._audit(user_id, "position.close", {"position_id": position_id})
+
+    async def modify_exits(
+        self,
+        user_id: int,
+        position_id: int,
+        *,
+        stop: Decimal | None = None,
+        target_prices: Sequence[Decimal] | None = None,
+    ) -> PositionView:
+        """Move the stop (either way) and/or re-price the targets not yet hit, nearest first; the position as it
+        then stands. Levels it cannot take are a ``ValidationError`` naming the field (``stop``,
+        ``target_prices.N``); ``position.stop_refused`` when the venue would not take the stop, so the position
+        is being closed at market rather than left without one."""
+        if stop is None and target_prices is None:
+            raise DeskError("position.exits_empty", "name a stop or the target prices to change", field="stop")
+        await self._open_row(user_id, position_id)
+        prices = None if target_prices is None else tuple(target_prices)
+        try:
+            state = await self._monitor.amend_exits(position_id, stop=stop, target_prices=prices, user_id=user_id)
+        except NotFoundError:
+            raise DeskError("position.closed", f"position {position_id} is no longer open") from None
+        details: dict[str, Any] = {"position_id": position_id, "stop": None if stop is None else str(state.stop)}
+        details["target_prices"] = None if prices is None else [str(t.price) for t in state.targets if not t.hit]
+        await self._audit(user_id, "position.exits", details)
+        if state.closing is not None:
+            raise DeskError(
+                "position.stop_refused",
+                f"the exchange refused the stop {state.stop}: the position is being closed at market instead",
+                field="stop",
+                stop=str(state.stop),
+            )
+        return await self.position(user_id, position_id)
+
+    async def _with_targets(self, views: Iterable[PositionView]) -> tuple[PositionView, ...]:
+        """The views with the take-profit targets their managed state works (read in one unit of work)."""
+        shown: list[PositionView] = []
+        async with self._db.reading() as tx:
+            for view in views:
+                data = None if view.id is None else await tx.positions.get_state(view.id)
+                try:
+                    state = Stored.from_json(data).state if data else None
+                except ValidationError:  # the monitor leaves such a row unmanaged, and says so in its log
+                    state = None
+                targets = () if state is None else tuple(ExitTarget(t.index + 1, t.price, t.hit) for t in state.targets)
+                shown.append(replace(view, targets=targets))
+        return tuple(shown)
 
     async def close_all(self, user_id: int) -> int:
         """Close every managed open position of the user; how many closes were asked for."""
@@ -466,17 +523,49 @@ class TradingDesk:
 
     # ------------------------------------------------------------------------------ history and statistics
 
-    async def history(self, user_id: int, *, page: int = 0, page_size: int = 8) -> HistoryPage:
-        """Closed trades (a partial take-profit is a trade of its own), newest first."""
+    async def history(
+        self,
+        user_id: int,
+        *,
+        where: TradeFilter = ANY_TRADE,
+        page: int = 0,
+        page_size: int = 8,
+        after: TradeCursor | None = None,
+    ) -> HistoryPage:
+        """Closed trades matching ``where`` (a partial take-profit is a trade of its own), newest first.
+
+        Pages are counted from the newest trade, or from ``after`` (the ``next`` cursor of a page read before):
+        numbered pages stop at ``MAX_HISTORY_PAGES`` (each is an offset the database steps over), the cursor
+        reaches every trade at the cost of one page.
+        """
         page = min(max(page, 0), MAX_HISTORY_PAGES - 1)
         async with self._db.reading() as tx:
-            trades = await tx.trades.list_for_user(user_id, limit=(page + 1) * page_size + 1)
-        chosen = trades[page * page_size : (page + 1) * page_size]
-        has_more = len(trades) > (page + 1) * page_size and page + 1 < MAX_HISTORY_PAGES
-        return HistoryPage(tuple(chosen), page, has_more)
+            found = await tx.trades.list_for_user(
+                user_id, where, after=after, offset=page * page_size, limit=page_size + 1
+            )
+        chosen = found[:page_size]
+        more = len(found) > page_size
+        last = chosen[-1] if more else None
+        cursor = None if last is None or last.id is None else TradeCursor(last.closed_at, last.id)
+        return HistoryPage(tuple(chosen), page, more and page + 1 < MAX_HISTORY_PAGES, cursor)
+
+    async def history_choices(self, user_id: int) -> TradeChoices:
+        """What the history can be filtered on: the symbols, strategies and targets of the user's trades."""
+        async with self._db.reading() as tx:
+            return await tx.trades.choices(user_id)
 
     async def statistics(self, user_id: int, period: Period, *, strategy: str | None = None) -> StatsReport:
         return await self._statistics.report(user_id, period=period, strategy=strategy)
+
+    async def pnl_history(
+        self, user_id: int, period: Period, *, bucket: Bucket = Bucket.DAY, strategy: str | None = None
+    ) -> PnlHistory:
+        return await self._statistics.pnl_history(user_id, period=period, bucket=bucket, strategy=strategy)
+
+    async def equity_curve(self, user_id: int, period: EquityPeriod, *, target: Target | None = None) -> EquityCurve:
+        """The recorded equity over a rolling period, on one target or all of them added up (at most a few
+        hundred points whatever the period)."""
+        return await self._equity.curve(user_id, period, target=target)
 
     # ------------------------------------------------------------------------------ strategies and settings
 
@@ -523,8 +612,7 @@ class TradingDesk:
         word = value.strip().lower()
         key = SettingsKey(SettingsScope.STRATEGY, strategy=strategy)
         if word == "default":
-            await self._preferences.clear(user_id, key, [field])
-            await self._monitor.reload_settings(user_id)
+            await self.clear_settings(user_id, key, [field])
             return
         typed: Any = None if word == "off" and described.nullable else value.strip()
         if described.kind in ("number", "whole") and isinstance(typed, str):
@@ -532,8 +620,29 @@ class TradingDesk:
         await self._update(user_id, strategy, {field: typed})
 
     async def _update(self, user_id: int, strategy: str, changes: Mapping[str, Any]) -> None:
-        await self._preferences.update(user_id, SettingsKey(SettingsScope.STRATEGY, strategy=strategy), changes)
+        await self.change_settings(user_id, SettingsKey(SettingsScope.STRATEGY, strategy=strategy), changes)
+
+    # ------------------------------------------------------------------------------ settings at every level
+
+    async def stored_settings(self, user_id: int) -> list[UserSettings]:
+        """Every level the user has set something at, as stored (what a level leaves out comes from below)."""
+        return await self._preferences.stored(user_id)
+
+    async def change_settings(self, user_id: int, key: SettingsKey, changes: Mapping[str, Any]) -> UserSettings:
+        """Merge ``changes`` into one level; open positions are managed by the new settings from now on."""
+        stored = await self._preferences.update(user_id, key, changes)
         await self._monitor.reload_settings(user_id)
+        return stored
+
+    async def clear_settings(self, user_id: int, key: SettingsKey, fields: list[str] | None = None) -> None:
+        """Drop ``fields`` (all when None) from a level, so the level below applies again, to open positions too."""
+        await self._preferences.clear(user_id, key, fields)
+        await self._monitor.reload_settings(user_id)
+
+    async def effective_settings(
+        self, user_id: int, target: Target, strategy: str, side: PositionSide
+    ) -> TradingSettings:
+        return await self._preferences.effective(user_id, target, strategy, side)
 
     async def _reference_exchange(self, user_id: int) -> Exchange:
         """Settings can differ per exchange; a strategy's summary uses the user's first enabled target's."""
@@ -544,6 +653,25 @@ class TradingDesk:
         async with self._db.transaction() as tx:
             await tx.audit.add(AuditEntry(action, user_id, f"user:{user_id}", details, self._clock()))
 
+    # ------------------------------------------------------------------------------ live chart
+
+    @cached_property
+    def _chart(self) -> MarketChart:
+        return MarketChart(self._db, self._access)
+
+    async def candles(
+        self, user_id: int, target: Target, symbol: str, timeframe: str, *, limit: int = 300
+    ) -> ChartCandles:
+        """The last ``limit`` candles of ``symbol`` at ``timeframe`` on ``target`` (cached briefly, shared by every
+        caller); ``DeskError`` ``chart.*`` for a symbol or timeframe that cannot be charted."""
+        return await self._chart.candles(user_id, target, symbol, timeframe, limit=limit)
+
+    async def chart_marks(
+        self, user_id: int, target: Target, symbol: str, *, since: int | None = None, until: int | None = None
+    ) -> ChartMarks:
+        """The caller's entries and exits on ``symbol`` in the window, and their open position's levels there."""
+        return await self._chart.marks(user_id, target, symbol, since=since, until=until)
+
 
 def _owned(position: Position, user_id: int, target: Target) -> Position:
     return replace(position, user_id=user_id, target=target)
@@ -552,5 +680,5 @@ def _owned(position: Position, user_id: int, target: Target) -> Position:
 def _view(row: Position, mark: Decimal | None) -> PositionView:
     if mark is None:
         return PositionView(row, None, None, None)
-    change = row.side.sign * (mark - row.entry_price) / row.entry_price * HUNDRED
-    return PositionView(row, mark, row.pnl_at(mark), change)
+    figures = live_figures(row, mark)  # the live marks on the websocket follow the same rule
+    return PositionView(row, mark, figures.unrealized_pnl, figures.change_pct)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from elcaro.models import Balance, Order, OrderType, Position, PositionSide, Target, Trade
+from elcaro.models.trade_query import TradeCursor
 from elcaro.services.desk.manual import ManualOrderRequest
 
 
@@ -32,6 +33,16 @@ class TargetBalance:
 
 
 @dataclass(frozen=True, slots=True)
+class ExitTarget:
+    """One take-profit target of a managed position: its price, and whether it was hit (a hit one is done)."""
+
+    number: int
+    """1 for the nearest."""
+    price: Decimal
+    hit: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PositionView:
     """An open position with its live figures; ``id`` is None for one the platform does not manage."""
 
@@ -40,6 +51,8 @@ class PositionView:
     unrealized_pnl: Decimal | None
     change_pct: Decimal | None
     """The price move since the entry, in the position's favour (positive) or against it, in percent."""
+    targets: tuple[ExitTarget, ...] = ()
+    """The take-profit targets the platform works for a managed position, nearest first (none for an unmanaged one)."""
 
     @property
     def id(self) -> int | None:
@@ -84,6 +97,8 @@ class HistoryPage:
     trades: tuple[Trade, ...]
     page: int
     has_more: bool
+    next: TradeCursor | None = None
+    """Where the next (older) page starts, for keyset paging; None on the last page."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ Modules: ``monitor`` (the accounts, the price, clock and rescan loops, requests,
 and reconciliation loop), ``reconcile`` (what differs from the venue), ``routing`` (which position
 a fill is), ``executor`` (one action on the venue), ``notices`` (events), ``record`` (the stored
 JSON), ``store`` (transactions), ``adoption`` (positions opened by hand), ``prices`` and ``atr``
-(the ATR trailing stop's input).
+(the ATR trailing stop's input), ``marks`` (each position's live mark and PnL, for the web app's sockets).
 """
 
 from elcaro.services.positions.account import ClientSource

@@ -27,6 +27,7 @@ from elcaro.models.events import EventKind, TradingEvent
 from elcaro.services.positions.config import MonitorConfig
 from elcaro.services.positions.executor import Outcome, action_id, execute
 from elcaro.services.positions.funding import funding_over_life, reports_funding
+from elcaro.services.positions.marks import PositionMark
 from elcaro.services.positions.notices import SIGNAL_CANCELLED, Owner, closed_notice, figure, step_notices
 from elcaro.services.positions.reconcile import EntriesGone, Finding, Missing, Snapshot, Unprotected, check
 from elcaro.services.positions.record import Stored
@@ -35,6 +36,7 @@ from elcaro.services.positions.store import PositionStore, Tracked
 from elcaro.trading import (
     DEFAULTS,
     Action,
+    AmendExits,
     ClosePosition,
     CloseRequest,
     Event,
@@ -109,6 +111,10 @@ class AccountWatcher:
         """Symbols of positions still to manage (closed ones waiting for their last cancels excluded)."""
         return {t.stored.state.instrument.symbol for t in self._positions.values() if not t.stored.state.is_closed}
 
+    def marks(self, symbol: str, price: Decimal, at: int) -> list[PositionMark]:
+        """The live figures of the positions on ``symbol`` still managed here, at ``price``."""
+        return [PositionMark.of(tracked.row, price, at) for tracked in self._managed(symbol)]
+
     def holds(self, position_id: int) -> bool:
         return position_id in self._positions
 
@@ -177,14 +183,15 @@ class AccountWatcher:
                     await self._apply(tracked, TimeTick(at))
                     await self._settle(tracked)
 
-    async def request(self, position_id: int, event: CloseRequest | WithdrawEntries) -> None:
-        """A person (or the signal's cancel) acts on one position."""
+    async def request(self, position_id: int, event: CloseRequest | WithdrawEntries | AmendExits) -> PositionState:
+        """A person (or the signal's cancel) acts on one position; returns its state once the venue was told."""
         async with self._lock:
             tracked = self._positions.get(position_id)
             if tracked is None:
                 raise NotFoundError(f"position {position_id} is no longer open")
             await self._apply(tracked, event)
             await self._settle(tracked)
+            return tracked.stored.state
 
     async def sync(self) -> None:
         """Reconcile with the venue: finish pending actions, apply missed fills, correct what differs."""

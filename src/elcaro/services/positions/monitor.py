@@ -6,6 +6,9 @@ them a price loop (tickers of every symbol held, ATR where a trailing stop needs
 (auto-close at a time of day, maximum holding time) and a rescan of the database for positions it
 was not told about. Each loop only calls one of the passes below, which can also be called
 directly: by an operator's "sync now", and by tests that drive the monitor step by step.
+
+The price pass also leaves each position's live figures (mark, unrealised PnL) on ``marks``, the
+board the web app's sockets read — beside the event bus, since they are no news for a chat.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from elcaro.services.positions.account import AccountWatcher, AtrSource, ClientS
 from elcaro.services.positions.adoption import MANUAL, adopted
 from elcaro.services.positions.config import MonitorConfig
 from elcaro.services.positions.following import follow_fills, follow_orders, reconcile
+from elcaro.services.positions.marks import MarkBoard
 from elcaro.services.positions.prices import AtrCache
 from elcaro.services.positions.record import Stored
 from elcaro.services.positions.store import PositionStore
 from elcaro.storage import Database
-from elcaro.trading import CloseRequest, WithdrawEntries, resolve_for
+from elcaro.trading import AmendExits, CloseRequest, PositionState, WithdrawEntries, resolve_for
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +52,10 @@ class PositionMonitor:
         *,
         config: MonitorConfig | None = None,
         clock: Callable[[], int] = now_ms,
+        marks: MarkBoard | None = None,
     ) -> None:
         self._store = PositionStore(database)
+        self.marks = MarkBoard() if marks is None else marks
         self._clients = clients
         self._bus = bus
         self._config = config or MonitorConfig()
@@ -140,6 +146,7 @@ class PositionMonitor:
                 await self._refresh_target(target, watchers)
             except ElcaroError as error:  # one venue down leaves the others' prices flowing
                 log.warning("no prices from %s: %s", target, error)
+        self.marks.keep(self.position_ids)
 
     async def _refresh_target(self, target: Target, watchers: list[AccountWatcher]) -> None:
         symbols = sorted(set().union(*(watcher.symbols() for watcher in watchers)))
@@ -153,6 +160,7 @@ class PositionMonitor:
             atr = self._atr_source(source, target, symbol)
             holders = [watcher for watcher in watchers if symbol in watcher.symbols()]
             await _each(holders, [watcher.on_price(symbol, price, at, atr) for watcher in holders])
+            self.marks.offer(mark for watcher in holders for mark in watcher.marks(symbol, price, at))
 
     async def tick(self) -> None:
         """Apply the time rules as of now."""
@@ -175,6 +183,22 @@ class PositionMonitor:
         if user_id is not None and watcher.user_id != user_id:
             raise PermissionDeniedError(f"position {position_id} is not yours")
         await watcher.request(position_id, CloseRequest(self._clock(), reason, qty))
+
+    async def amend_exits(
+        self,
+        position_id: int,
+        *,
+        stop: Decimal | None = None,
+        target_prices: tuple[Decimal, ...] | None = None,
+        user_id: int | None = None,
+    ) -> PositionState:
+        """Set the stop and/or the prices of the targets not yet hit by hand; ``ValidationError`` (with its field)
+        for levels the position cannot take. Returns the state after the venue was told: ``closing`` set there
+        means the venue refused the stop and the position is being closed rather than left without one."""
+        watcher = self._holder(position_id)
+        if user_id is not None and watcher.user_id != user_id:
+            raise PermissionDeniedError(f"position {position_id} is not yours")
+        return await watcher.request(position_id, AmendExits(self._clock(), stop, target_prices))
 
     async def cancel_signal(self, signal_id: int) -> int:
         """A signal was cancelled: withdraw its positions' entries that have not filled; returns how many positions

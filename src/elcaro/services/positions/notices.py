@@ -3,10 +3,11 @@
 Figures travel as exact decimal strings (plain notation, never ``1E+1``, no trailing zeros) for the interfaces to
 format in the user's language. A target order filling is TAKE_PROFIT (with the target's number); a
 partial take-profit step closing at market is PARTIAL_TAKE_PROFIT; the first move of the stop to
-break-even is BREAK_EVEN and a trailing move is STOP_MOVED; entries withdrawn before they filled are
-ENTRY_CANCELLED. POSITION_CLOSED is told once the position's row is closed, with the final figures (funding
-included where the venue reports it), and only for a position that held something: one whose entries never
-filled ends with its ENTRY_CANCELLED.
+break-even is BREAK_EVEN and a trailing move is STOP_MOVED, as is a stop moved by hand (code
+``by_hand``, whichever way it went); entries withdrawn before they filled are ENTRY_CANCELLED.
+POSITION_CLOSED is told once the position's row is closed, with the final figures (funding included where the
+venue reports it), and only for a position that held something: one whose entries never filled ends with its
+ENTRY_CANCELLED.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from elcaro.models import ExitReason, Fill, Target, Trade
 from elcaro.models.events import EventKind, TradingEvent
 from elcaro.services.positions.record import Ledger
 from elcaro.services.positions.routing import add_kind, target_number
-from elcaro.trading import Event, LegKind, PositionState, SetStop, Step, WithdrawEntries
+from elcaro.trading import AmendExits, Event, LegKind, PositionState, SetStop, Step, WithdrawEntries
 
+BY_HAND = "by_hand"
+"""The code of a STOP_MOVED the owner asked for (``AmendExits``), whichever way the stop went."""
 SIGNAL_CANCELLED = "signal_cancelled"
 """The code of entries withdrawn because the signal's source cancelled it (copy trading's code as well)."""
 
@@ -78,12 +81,15 @@ def step_notices(
         elif trade.exit_reason is ExitReason.TAKE_PROFIT:
             notices.append(owner.event(EventKind.PARTIAL_TAKE_PROFIT, at, symbol, _part(trade)))
     previous = before.stop
+    by_hand = isinstance(event, AmendExits)
     for action in result.actions:
-        if not isinstance(action, SetStop) or action.kind is ExitReason.STOP_LOSS:
+        if not isinstance(action, SetStop) or (action.kind is ExitReason.STOP_LOSS and not by_hand):
             continue
-        kind = EventKind.BREAK_EVEN if action.kind is ExitReason.BREAK_EVEN else EventKind.STOP_MOVED
+        automatic_break_even = action.kind is ExitReason.BREAK_EVEN and not by_hand
+        kind = EventKind.BREAK_EVEN if automatic_break_even else EventKind.STOP_MOVED
         data = {"stop": figure(action.price), "previous_stop": figure(previous), "stop_kind": action.kind.value}
-        notices.append(owner.event(kind, at, symbol, data))
+        notice = owner.event(kind, at, symbol, data)
+        notices.append(replace(notice, code=BY_HAND) if by_hand else notice)
         previous = action.price
     if isinstance(event, WithdrawEntries):
         withdrawn = _withdrawn(before, state)

@@ -4,6 +4,7 @@ from elcaro.storage.repositories.audit import AuditRepository
 from elcaro.storage.repositories.candles import CandlesRepository
 from elcaro.storage.repositories.credentials import CredentialsRepository, EncryptedCredential
 from elcaro.storage.repositories.custom_parsers import CustomParserRecord, CustomParsersRepository
+from elcaro.storage.repositories.equity import EquityRepository
 from elcaro.storage.repositories.executions import ExecutionRecord, ExecutionsRepository
 from elcaro.storage.repositories.ledger import AppendResult, CachedBalance, ChainHead, LedgerRepository
 from elcaro.storage.repositories.licences import LicenceHolder, LicencesRepository, PromoCodesRepository
@@ -38,6 +39,7 @@ __all__ = [
     "CustomParsersRepository",
     "EarningsBySource",
     "EncryptedCredential",
+    "EquityRepository",
     "ExecutionRecord",
     "ExecutionsRepository",
     "LedgerRepository",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from elcaro.web.context import CurrentUser, Svc, client_ip
-from elcaro.web.schemas.auth import MiniAppLogin, RefreshRequest, SessionOut, TokenPair, WidgetLogin
+from elcaro.web.schemas.auth import LoginOptionsOut, MiniAppLogin, RefreshRequest, SessionOut, TokenPair, WidgetLogin
 from elcaro.web.schemas.common import Done, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -19,6 +19,17 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 def _client(request: Request) -> str | None:
     return request.headers.get("user-agent")
+
+
+@router.get("/options", response_model=LoginOptionsOut)
+async def options(svc: Svc) -> LoginOptionsOut:
+    """How to log in here: the bot's id for Telegram's login page and its username for a link to the bot.
+
+    The login page in a browser sends the reader to ``https://oauth.telegram.org/auth?bot_id=…&origin=…&return_to=…``
+    (the bot's domain set with @BotFather's ``/setdomain``); Telegram sends them back with ``#tgAuthResult=…``,
+    which the page posts to ``/auth/telegram/widget``."""
+    username = svc.settings.telegram_bot_username
+    return LoginOptionsOut(bot_id=svc.sessions.bot_id, bot_username=None if username is None else username.lstrip("@"))
 
 
 @router.post("/telegram/mini-app", response_model=TokenPair, responses=error_responses(503))

@@ -12,7 +12,15 @@ Protocol (JSON text frames):
    ``&admin_after=<last admin seq>``): the missed events come first, in order. When they are no longer kept
    (or the server restarted: another stream) the server sends ``{"type": "resync", "channel": …}`` — refetch
    over REST, then carry on from the events that follow.
-5. A client may send ``{"type": "ping"}`` and gets ``{"type": "pong"}``. Close codes: 4401 not logged in
+5. With ``?marks=1`` the client also gets the live figures of its user's open managed positions, as the
+   position monitor prices them: ``{"type": "marks", "marks": [{"position_id", "target", "symbol",
+   "mark_price", "unrealized_pnl", "change_pct", "at"}, ...]}`` (decimals as exact strings, the same
+   figures ``/trading/positions`` shows at that price; ``at`` when the price was read, epoch ms). The
+   current ones come right after the hello (and any catch-up); then the changes, at most one a second per
+   position and none while a figure stands still. Marks are not numbered and never replayed: the latest
+   replaces the one before, so a reconnect gets the current marks, not what it missed. A mark may name a
+   position the client does not show yet (ignore it); a closed position gets no more marks.
+6. A client may send ``{"type": "ping"}`` and gets ``{"type": "pong"}``. Close codes: 4401 not logged in
    (or, later, the session ended: a logout, a ban), 4408 no auth frame in time, 4409 fell too far behind
    (reconnect and resync).
 
@@ -33,8 +41,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketDisconnected
 
 from elcaro.models.errors import ElcaroError
+from elcaro.services.positions.marks import MarkBoard, MarkListener
 from elcaro.services.web_sessions import Caller
-from elcaro.web.feed import ADMIN, EventFeed, Listener
+from elcaro.web.feed import ADMIN, EventFeed, Listener, marks_message
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +104,7 @@ async def live(
     stream: str | None = None,
     after: int | None = None,
     admin_after: int | None = None,
+    marks: bool = False,
 ) -> None:
     await socket.accept()
     caller = await _authenticate(socket, token)
@@ -104,6 +114,9 @@ async def live(
     feed: EventFeed = services.feed
     admin = caller.user.is_admin
     listener = feed.listen(caller.user.id, admin=admin)  # before the catch-up, so nothing falls in between
+    board: MarkBoard = services.runtime.positions.marks
+    # Before the current marks are read: a change in between is sent twice (harmless), never lost.
+    priced = board.listen(caller.user.id) if marks else None
     services.metrics.websockets.inc()
     try:
         await socket.send_json(
@@ -120,11 +133,16 @@ async def live(
             backlog += _catch_up(feed, ADMIN, stream, admin_after)
         for message in backlog:
             await _send(socket, message, sent)
-        await _serve(socket, listener, sent, caller)
+        current = board.current(caller.user.id) if priced is not None else []
+        if current:
+            await socket.send_json(marks_message(current))
+        await _serve(socket, listener, priced, sent, caller)
     except WebSocketDisconnect:
         pass
     finally:
         listener.close()
+        if priced is not None:
+            priced.close()
         services.metrics.websockets.dec()
 
 
@@ -138,7 +156,9 @@ async def _send(socket: WebSocket, message: dict[str, Any], sent: dict[str, int]
     await socket.send_json(message)
 
 
-async def _serve(socket: WebSocket, listener: Listener, sent: dict[str, int], caller: Caller) -> None:
+async def _serve(
+    socket: WebSocket, listener: Listener, priced: MarkListener | None, sent: dict[str, int], caller: Caller
+) -> None:
     async def pump() -> None:
         while True:
             message = await listener.queue.get()
@@ -168,7 +188,13 @@ async def _serve(socket: WebSocket, listener: Listener, sent: dict[str, int], ca
             except Exception:  # the database did not answer: keep the connection, check again next time
                 log.warning("websocket of user %s: the session could not be checked", caller.user.id, exc_info=True)
 
+    async def push_marks(marks: MarkListener) -> None:
+        while True:
+            await socket.send_json(marks_message(await marks.changes()))
+
     tasks = [asyncio.create_task(pump()), asyncio.create_task(read()), asyncio.create_task(watch())]
+    if priced is not None:
+        tasks.append(asyncio.create_task(push_marks(priced)))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:

@@ -93,6 +93,12 @@ async def setting_fields(caller: CurrentUser) -> list[SettingFieldOut]:
     return [SettingFieldOut.of(setting_field(name)) for name in EDITABLE]
 
 
+@router.get("/settings", response_model=list[StoredSettings])
+async def stored_settings(caller: CurrentUser, svc: Svc) -> list[StoredSettings]:
+    """Every level the caller has set something at, with only the fields set there."""
+    return [StoredSettings.of(stored) for stored in await svc.desk.stored_settings(caller.user.id)]
+
+
 @router.put("/settings/{scope}", response_model=StoredSettings)
 async def update_settings(
     scope: str,
@@ -108,16 +114,7 @@ async def update_settings(
     The level is validated whole; a refused value answers 422 naming the field and its allowed range,
     and nothing is stored."""
     key = settings_key(scope, exchange, strategy, side)
-    stored = await svc.runtime.platform.preferences.update(caller.user.id, key, body.changes)
-    await svc.runtime.positions.reload_settings(caller.user.id)
-    return StoredSettings(
-        scope=key.scope.value,
-        exchange=None if key.exchange is None else key.exchange.value,
-        strategy=key.strategy,
-        side=None if key.side is None else key.side.value,
-        values=dict(stored.values),
-        updated_at=stored.updated_at,
-    )
+    return StoredSettings.of(await svc.desk.change_settings(caller.user.id, key, body.changes))
 
 
 @router.delete("/settings/{scope}", response_model=Done)
@@ -131,9 +128,7 @@ async def clear_settings(
     fields: Annotated[list[str] | None, Query(max_length=64)] = None,
 ) -> Done:
     """Drop ``fields`` (all of them when none is named) from a level, so the level below applies again."""
-    key = settings_key(scope, exchange, strategy, side)
-    await svc.runtime.platform.preferences.clear(caller.user.id, key, fields)
-    await svc.runtime.positions.reload_settings(caller.user.id)
+    await svc.desk.clear_settings(caller.user.id, settings_key(scope, exchange, strategy, side), fields)
     return Done()
 
 
@@ -144,9 +139,7 @@ async def effective_settings(
     """The settings a trade of ``strategy`` on ``side`` at ``target`` would use now (every level merged)."""
     key = settings_key("strategy_side", None, strategy, side)
     assert key.side is not None and key.strategy is not None
-    settings = await svc.runtime.platform.preferences.effective(
-        caller.user.id, Target.parse(target), key.strategy, key.side
-    )
+    settings = await svc.desk.effective_settings(caller.user.id, Target.parse(target), key.strategy, key.side)
     return settings.model_dump(mode="json")
 
 

@@ -8,6 +8,17 @@ from elcaro.services.web_sessions import SessionInfo, Tokens
 from elcaro.web.schemas.common import MAX_EPOCH_MS, MAX_ID, Body, Model
 
 
+class LoginOptionsOut(Model):
+    """What a login page needs to offer Telegram's ways in (nothing secret)."""
+
+    bot_id: int | None = Field(
+        description="For Telegram's login page (`oauth.telegram.org/auth?bot_id=…`); null: no bot."
+    )
+    bot_username: str | None = Field(
+        description="The bot's username without `@` (a `t.me` link); null: not configured."
+    )
+
+
 class MiniAppLogin(Body):
     init_data: str = Field(min_length=1, max_length=4096, description="`Telegram.WebApp.initData`, as received.")
 

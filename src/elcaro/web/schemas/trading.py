@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from elcaro.models import Order, Trade
 from elcaro.services.desk import ManualOption, ManualPreview, ManualResult, OrderView, PositionView, TargetBalance
+from elcaro.services.equity import EquityCurve
 from elcaro.services.statistics import StatsReport
 from elcaro.trading import TradeStats
 from elcaro.web.schemas.common import Body, Model
@@ -37,6 +38,25 @@ class TargetBalanceOut(Model):
         return cls(target=str(item.target), balance=shown, error=item.error)
 
 
+class ExitTargetOut(Model):
+    number: int = Field(description="1 for the nearest target.")
+    price: Decimal
+    hit: bool = Field(description="Filled: a hit target keeps its price and takes no new one.")
+
+
+PositiveLevel = Annotated[Decimal, Field(gt=0, lt=Decimal("1e15"), allow_inf_nan=False)]
+
+
+class ExitsIn(Body):
+    """Exits set by hand: the stop (either way), the prices of the targets not yet hit (one each, nearest first),
+    or both. Each lands on the tick; a level the position cannot take is refused naming its field."""
+
+    stop: PositiveLevel | None = Field(None, description="Must sit on the stop side of the current price.")
+    target_prices: list[PositiveLevel] | None = Field(
+        None, min_length=1, max_length=50, description="Refused field: `target_prices.N`, N counted from 0."
+    )
+
+
 class PositionOut(Model):
     id: int | None
     target: str | None
@@ -55,6 +75,9 @@ class PositionOut(Model):
     mark_price: Decimal | None
     unrealized_pnl: Decimal | None
     change_pct: Decimal | None
+    targets: list[ExitTargetOut] = Field(
+        default_factory=list, description="Every take-profit target of a managed position, nearest first."
+    )
 
     @classmethod
     def of(cls, view: PositionView) -> PositionOut:
@@ -77,6 +100,7 @@ class PositionOut(Model):
             mark_price=view.mark_price,
             unrealized_pnl=view.unrealized_pnl,
             change_pct=view.change_pct,
+            targets=[ExitTargetOut(number=t.number, price=t.price, hit=t.hit) for t in view.targets],
         )
 
 
@@ -266,6 +290,10 @@ class HistoryOut(Model):
     trades: list[TradeOut]
     page: int
     has_more: bool
+    """Whether ``page + 1`` has trades (numbered pages stop at 50)."""
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next (older) trades, however deep; null: none are left."
+    )
 
 
 class SideStatsOut(Model):
@@ -314,4 +342,41 @@ class StatsOut(Model):
             overall=TradeStatsOut.of(report.overall),
             by_strategy={name: TradeStatsOut.of(stats) for name, stats in report.by_strategy.items()},
             by_target={str(target): TradeStatsOut.of(stats) for target, stats in report.by_target.items()},
+        )
+
+
+class EquityPointOut(Model):
+    at: int
+    equity: Decimal
+    wallet: Decimal
+    unrealized_pnl: Decimal
+    targets: int
+    """How many targets' accounts make up the point."""
+
+
+class EquityCurveOut(Model):
+    period: str
+    target: str | None
+    """The target asked for; null: every target added up."""
+    since: int | None
+    """Where the curve starts: the period's start or the first snapshot, whichever is later; null: no snapshots."""
+    until: int
+    step_ms: int
+    interval_ms: int
+    """How often equity is recorded: a new account's first point appears within one interval."""
+    asset: str | None
+    """The asset of every point; null when there are none or the targets hold different assets."""
+    points: list[EquityPointOut]
+
+    @classmethod
+    def of(cls, curve: EquityCurve) -> EquityCurveOut:
+        return cls(
+            period=curve.period.value,
+            target=None if curve.target is None else str(curve.target),
+            since=curve.since,
+            until=curve.until,
+            step_ms=curve.step_ms,
+            interval_ms=curve.interval_ms,
+            asset=curve.asset,
+            points=[EquityPointOut.model_validate(point, from_attributes=True) for point in curve.points],
         )

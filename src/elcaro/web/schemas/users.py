@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from elcaro.models import CredentialInfo, User
+from elcaro.models import CredentialInfo, User, UserSettings
 from elcaro.services.desk import SettingField, StrategyView, TargetView
 from elcaro.web.schemas.common import Body, Model
 
@@ -63,12 +63,26 @@ class SettingsChange(Body):
 
 
 class StoredSettings(Model):
+    """One level as stored: only the fields set there (the rest come from the levels below)."""
+
     scope: str
     exchange: str | None
     strategy: str | None
     side: str | None
     values: dict[str, Any]
     updated_at: int
+
+    @classmethod
+    def of(cls, stored: UserSettings) -> StoredSettings:
+        key = stored.key
+        return cls(
+            scope=key.scope.value,
+            exchange=None if key.exchange is None else key.exchange.value,
+            strategy=key.strategy,
+            side=None if key.side is None else key.side.value,
+            values=dict(stored.values),
+            updated_at=stored.updated_at,
+        )
 
 
 class SettingFieldOut(Model):

@@ -15,6 +15,7 @@ import { ConfirmHost, ErrorNote, Loading, notify, ToastHost } from "./ui";
 import { Account } from "./pages/account";
 import { Admin } from "./pages/admin";
 import { Backtests } from "./pages/backtests";
+import { Chart } from "./pages/chart";
 import { Engine } from "./pages/engine";
 import { Exchanges } from "./pages/exchanges";
 import { History } from "./pages/history";
@@ -52,6 +53,7 @@ const ROUTES: Route[] = [
   { path: "/portfolio", label: "nav.portfolio", icon: "◔", render: () => <Portfolio /> },
   { path: "/positions", label: "nav.positions", icon: "⇅", render: () => <Positions /> },
   { path: "/history", label: "nav.history", icon: "☰", render: () => <History /> },
+  { path: "/chart", label: "nav.chart", icon: "▥", render: () => <Chart /> },
   { path: "/strategies", label: "nav.strategies", icon: "⚙", render: () => <Strategies /> },
   { path: "/exchanges", label: "nav.exchanges", icon: "⇄", render: () => <Exchanges /> },
   { path: "/backtests", label: "nav.backtests", icon: "↻", render: () => <Backtests /> },

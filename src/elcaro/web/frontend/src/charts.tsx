@@ -3,8 +3,8 @@
 // figures it draws are in a table or a list on the same page.
 
 import type { RefObject } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import type { IChartApi, SeriesMarker, Time, UTCTimestamp } from "lightweight-charts";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { IChartApi, IPriceLine, ISeriesApi, ISeriesMarkersPluginApi, SeriesMarker, Time, UTCTimestamp } from "lightweight-charts";
 import { t } from "./i18n";
 
 type Library = typeof import("lightweight-charts");
@@ -32,6 +32,15 @@ export interface Marker {
   time: number; // epoch ms
   kind: "entry-long" | "entry-short" | "exit";
   text: string;
+  tone?: "up" | "down"; // an exit's result, when it is drawn in the colour of a gain or a loss
+}
+
+/** A horizontal line at a price an open position works at. */
+export interface PriceLine {
+  price: number;
+  kind: "entry" | "stop" | "take_profit";
+  title: string;
+  done?: boolean; // a take-profit already reached: drawn faint
 }
 
 function css(name: string, fallback: string): string {
@@ -51,7 +60,7 @@ export function bySecond<T extends { time: number }>(points: T[]): (Omit<T, "tim
   return [...seen.values()];
 }
 
-function baseOptions(height: number) {
+function baseOptions(height: number, digits = 2) {
   const text = css("--text", "#1f2328");
   const grid = css("--grid", "rgba(128,128,128,0.15)");
   return {
@@ -65,7 +74,7 @@ function baseOptions(height: number) {
     timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
     localization: {
       locale: document.documentElement.lang || "en",
-      priceFormatter: (price: number) => new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 }).format(price),
+      priceFormatter: (price: number) => new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: digits }).format(price),
     },
   };
 }
@@ -92,9 +101,24 @@ function useChart(height: number, draw: (lib: Library, chart: IChartApi) => void
   return { host, failed };
 }
 
-function Frame({ label, height, host, failed, testId }: { label: string; height: number; host: RefObject<HTMLDivElement | null>; failed: boolean; testId?: string }) {
+function Frame({
+  label,
+  height,
+  host,
+  failed,
+  testId,
+  facts,
+}: {
+  label: string;
+  height: number;
+  host: RefObject<HTMLDivElement | null>;
+  failed: boolean;
+  testId?: string;
+  facts?: Record<string, string | number>; // what is drawn, as data-* attributes (the canvas cannot say it)
+}) {
+  const data = Object.fromEntries(Object.entries(facts ?? {}).map(([name, value]) => [`data-${name}`, String(value)]));
   return (
-    <figure class="chart" data-testid={testId}>
+    <figure class="chart" data-testid={testId} {...data}>
       <div class="chart-canvas" ref={host} role="img" aria-label={label} style={{ height: `${height}px` }} />
       {failed ? <p class="empty">{t("chart.unavailable")}</p> : null}
       <figcaption class="chart-credit">
@@ -145,45 +169,141 @@ export function LineChart({
   return <Frame label={label} height={height} host={host} failed={failed} testId={testId} />;
 }
 
-/** Candles with the trades' entries and exits marked on them. */
+/** Each marker on the bar it happened in (the last one opened at or before it); those before the first bar are
+ * left out, since the chart would pin them to its edge. */
+export function onBars(candles: Candle[], markers: Marker[]): Marker[] {
+  const times = candles.map((candle) => candle.time).sort((a, b) => a - b);
+  const placed: Marker[] = [];
+  for (const marker of markers) {
+    let low = 0;
+    let high = times.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (times[middle] <= marker.time) {
+        found = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    if (found >= 0) placed.push({ ...marker, time: times[found] });
+  }
+  return placed.sort((a, b) => a.time - b.time);
+}
+
+interface Drawn {
+  chart: IChartApi;
+  series: ISeriesApi<"Candlestick">;
+  marks: ISeriesMarkersPluginApi<Time>;
+  lines: IPriceLine[];
+  shown: { time: UTCTimestamp; open: number; high: number; low: number; close: number }[];
+  dashed: number;
+}
+
+/** Candles with the trades' entries and exits marked on them, and an open position's prices as lines.
+ *
+ * The chart is made once; new candles that only extend or change its last bars are drawn into it, so a live
+ * chart refreshing every few seconds keeps the reader's zoom and scroll. Any other change redraws it whole. */
 export function CandleChart({
   candles,
   markers,
+  lines = [],
   label,
   height = 320,
+  digits = 2,
   testId,
 }: {
   candles: Candle[];
   markers: Marker[];
+  lines?: PriceLine[];
   label: string;
   height?: number;
+  digits?: number;
   testId?: string;
 }) {
-  const { host, failed } = useChart(
-    height,
-    (lib, chart) => {
-      const up = css("--up", "#1a7f37");
-      const down = css("--down", "#cf222e");
-      const series = chart.addSeries(lib.CandlestickSeries, {
-        upColor: up,
-        downColor: down,
-        borderVisible: false,
-        wickUpColor: up,
-        wickDownColor: down,
-      });
-      series.setData(bySecond(candles));
-      const marks: SeriesMarker<Time>[] = [...markers]
-        .sort((a, b) => a.time - b.time)
-        .map((marker) => ({
-          time: seconds(marker.time),
-          position: marker.kind === "entry-long" ? "belowBar" : "aboveBar",
-          shape: marker.kind === "entry-long" ? "arrowUp" : marker.kind === "entry-short" ? "arrowDown" : "circle",
-          color: marker.kind === "entry-long" ? up : marker.kind === "entry-short" ? down : css("--muted", "#8c959f"),
-          text: marker.text,
-        }));
-      lib.createSeriesMarkers(series, marks);
-    },
-    [candles, markers, height],
-  );
-  return <Frame label={label} height={height} host={host} failed={failed} testId={testId} />;
+  const host = useRef<HTMLDivElement>(null);
+  const drawn = useRef<Drawn | null>(null);
+  const [ready, setReady] = useState(false);
+  const [failed, setFailed] = useState(false);
+  const placed = useMemo(() => onBars(candles, markers), [candles, markers]);
+
+  useEffect(() => {
+    let cancelled = false;
+    load()
+      .then((lib) => {
+        if (cancelled || !host.current) return;
+        const chart = lib.createChart(host.current, baseOptions(height, digits));
+        const up = css("--up", "#1a7f37");
+        const down = css("--down", "#cf222e");
+        const series = chart.addSeries(lib.CandlestickSeries, {
+          upColor: up,
+          downColor: down,
+          borderVisible: false,
+          wickUpColor: up,
+          wickDownColor: down,
+          priceFormat: { type: "price", precision: digits, minMove: 10 ** -digits },
+        });
+        drawn.current = { chart, series, marks: lib.createSeriesMarkers(series, []), lines: [], shown: [], dashed: lib.LineStyle.Dashed };
+        setReady(true);
+      })
+      .catch(() => setFailed(true));
+    return () => {
+      cancelled = true;
+      drawn.current?.chart.remove();
+      drawn.current = null;
+      setReady(false);
+    };
+  }, [height, digits]);
+
+  useEffect(() => {
+    const view = drawn.current;
+    if (!view) return;
+    const next = bySecond(candles).map(({ time, open, high, low, close }) => ({ time, open, high, low, close }));
+    const before = view.shown;
+    const extends_ = before.length > 0 && next.length >= before.length && next[0].time === before[0].time;
+    if (extends_) {
+      for (const bar of next.slice(before.length - 1)) view.series.update(bar);
+    } else {
+      view.series.setData(next);
+      view.chart.timeScale().fitContent();
+    }
+    view.shown = next;
+  }, [ready, candles]);
+
+  useEffect(() => {
+    const view = drawn.current;
+    if (!view) return;
+    const up = css("--up", "#1a7f37");
+    const down = css("--down", "#cf222e");
+    const muted = css("--muted", "#8c959f");
+    const marks: SeriesMarker<Time>[] = placed.map((marker) => ({
+      time: seconds(marker.time),
+      position: marker.kind === "entry-long" ? "belowBar" : "aboveBar",
+      shape: marker.kind === "entry-long" ? "arrowUp" : marker.kind === "entry-short" ? "arrowDown" : "circle",
+      color:
+        marker.kind === "entry-long" || marker.tone === "up" ? up : marker.kind === "entry-short" || marker.tone === "down" ? down : muted,
+      text: marker.text,
+    }));
+    view.marks.setMarkers(marks);
+  }, [ready, placed]);
+
+  useEffect(() => {
+    const view = drawn.current;
+    if (!view) return;
+    for (const line of view.lines) view.series.removePriceLine(line);
+    const colours = { entry: css("--accent", "#2f81f7"), stop: css("--down", "#cf222e"), take_profit: css("--up", "#1a7f37") };
+    view.lines = lines.map((line) =>
+      view.series.createPriceLine({
+        price: line.price,
+        color: line.done ? css("--muted", "#8c959f") : colours[line.kind],
+        lineWidth: 1,
+        lineStyle: view.dashed,
+        axisLabelVisible: !line.done,
+        title: line.title,
+      }),
+    );
+  }, [ready, lines]);
+
+  const last = candles.length ? Math.max(...candles.map((candle) => candle.time)) : 0;
+  const facts = { candles: candles.length, markers: placed.length, lines: lines.length, last, ready: String(ready) };
+  return <Frame label={label} height={height} host={host} failed={failed} testId={testId} facts={facts} />;
 }

@@ -3,6 +3,10 @@
 // The access token goes in the first frame (not the URL, which proxies log). After a drop the client
 // reconnects with the stream id and the last sequence number it saw; the server replays what was missed,
 // or says ``resync`` when it no longer can — then every page refetches what it shows.
+//
+// It also asks for ``marks``: the mark price and unrealised PnL of the user's open positions as the server
+// prices them. Those are not numbered and not replayed — each one replaces the one before, and every
+// (re)connection starts with the current ones — so a page applies them as they come.
 
 import { accessToken, API, currentTokens, refreshTokens } from "./api";
 import type { LiveEvent } from "./types";
@@ -10,6 +14,18 @@ import type { LiveEvent } from "./types";
 export type LiveStatus = "connecting" | "live" | "offline";
 export type Channel = "user" | "admin";
 type EventListener = (event: LiveEvent, channel: Channel) => void;
+
+/** One open position at the price just read (decimals as exact strings), as ``/trading/positions`` would show it. */
+export interface LiveMark {
+  position_id: number;
+  target: string;
+  symbol: string;
+  mark_price: string;
+  unrealized_pnl: string;
+  change_pct: string;
+  at: number;
+}
+type MarksListener = (marks: LiveMark[]) => void;
 
 const PING_EVERY_MS = 25_000;
 const MAX_BACKOFF_MS = 30_000;
@@ -25,6 +41,7 @@ class LiveFeed {
   private pingTimer: number | undefined;
   private readonly events = new Set<EventListener>();
   private readonly resyncs = new Set<() => void>();
+  private readonly marks = new Set<MarksListener>();
   private readonly statuses = new Set<(status: LiveStatus) => void>();
 
   start(): void {
@@ -51,6 +68,11 @@ class LiveFeed {
   onEvent(listener: EventListener): () => void {
     this.events.add(listener);
     return () => void this.events.delete(listener);
+  }
+
+  onMarks(listener: MarksListener): () => void {
+    this.marks.add(listener);
+    return () => void this.marks.delete(listener);
   }
 
   onResync(listener: () => void): () => void {
@@ -80,14 +102,13 @@ class LiveFeed {
 
   private url(): string {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const query = new URLSearchParams();
+    const query = new URLSearchParams({ marks: "1" });
     if (this.stream) {
       query.set("stream", this.stream);
       query.set("after", String(this.seq.user));
       if (currentTokens()?.is_admin) query.set("admin_after", String(this.seq.admin));
     }
-    const text = query.toString();
-    return `${scheme}://${window.location.host}${API}/ws${text ? `?${text}` : ""}`;
+    return `${scheme}://${window.location.host}${API}/ws?${query.toString()}`;
   }
 
   private async connect(): Promise<void> {
@@ -124,6 +145,9 @@ class LiveFeed {
         this.seq[channel] = Number(frame.seq) || this.seq[channel];
         const event = frame.event as LiveEvent;
         this.events.forEach((listener) => listener(event, channel));
+      } else if (frame.type === "marks") {
+        const marks = Array.isArray(frame.marks) ? (frame.marks as LiveMark[]) : [];
+        if (marks.length > 0) this.marks.forEach((listener) => listener(marks));
       } else if (frame.type === "resync") {
         if (hello) this.seq = { ...hello };
         this.resyncs.forEach((listener) => listener());

@@ -37,14 +37,16 @@ interface LinkProps {
   to: string;
   children: ComponentChildren;
   class?: string;
+  label?: string; // the accessible name, when the text alone does not say where the link goes
 }
 
-export function Link({ to, children, class: className }: LinkProps) {
+export function Link({ to, children, class: className, label }: LinkProps) {
   const active = currentPath() === to;
   return (
     <a
       class={className}
       href={BASE + to}
+      aria-label={label}
       aria-current={active ? "page" : undefined}
       onClick={(event) => {
         if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;

@@ -3,6 +3,11 @@
 
 export type Dec = string;
 
+export interface LoginOptions {
+  bot_id: number | null;
+  bot_username: string | null;
+}
+
 export interface TokenPair {
   token_type: string;
   access_token: string;
@@ -73,6 +78,14 @@ export interface Position {
   mark_price: Dec | null;
   unrealized_pnl: Dec | null;
   change_pct: Dec | null;
+  /** Every take-profit target of a managed position, nearest first (none for an unmanaged one). */
+  targets: ExitTarget[];
+}
+
+export interface ExitTarget {
+  number: number;
+  price: Dec;
+  hit: boolean;
 }
 
 export interface PositionsPage {
@@ -124,6 +137,33 @@ export interface HistoryPage {
   trades: Trade[];
   page: number;
   has_more: boolean;
+  /** Pass as `cursor` for the next (older) trades; null: none are left. */
+  next_cursor: string | null;
+}
+
+/** `GET /trading/history/choices`: the values the caller's trades hold, to offer as filters. */
+export interface HistoryChoices {
+  symbols: string[];
+  strategies: string[];
+  targets: string[];
+  exit_reasons: string[];
+}
+
+/** `GET /statistics/pnl?period=&bucket=day|week|month&strategy=`: net PnL per UTC bucket, oldest first. */
+export interface PnlPoint {
+  start: number;
+  pnl: Dec;
+  cumulative: Dec;
+  trades: number;
+}
+
+export interface PnlHistory {
+  period: string;
+  bucket: "day" | "week" | "month";
+  since: number | null;
+  until: number;
+  strategy: string | null;
+  points: PnlPoint[];
 }
 
 export interface SideStats {
@@ -187,6 +227,26 @@ export interface TargetView {
   target: string;
   enabled: boolean;
   live_opted_in: boolean;
+}
+
+// The recorded equity curve (GET /statistics/equity).
+export interface EquityPoint {
+  at: number;
+  equity: Dec;
+  wallet: Dec;
+  unrealized_pnl: Dec;
+  targets: number;
+}
+
+export interface EquityCurve {
+  period: string;
+  target: string | null;
+  since: number | null;
+  until: number;
+  step_ms: number;
+  interval_ms: number;
+  asset: string | null;
+  points: EquityPoint[];
 }
 
 export interface Credential {
@@ -486,6 +546,50 @@ export interface ScanReport {
   candidates: { symbol: string; score: number; components: Record<string, number>; decisions: FilterDecision[] }[];
   decisions: Record<string, FilterDecision[]>;
   skipped: Record<string, string>;
+}
+
+// The live chart (routes/market.py).
+export interface MarketCandle {
+  time: number;
+  open: Dec;
+  high: Dec;
+  low: Dec;
+  close: Dec;
+  volume: Dec;
+}
+
+export interface MarketCandles {
+  target: string;
+  symbol: string;
+  timeframe: string;
+  candles: MarketCandle[];
+}
+
+export interface ChartMark {
+  kind: "entry" | "exit";
+  time: number;
+  side: "long" | "short";
+  price: Dec;
+  trade_id: number | null;
+  position_id: number | null;
+  exit_reason: string | null;
+  net_pnl: Dec | null;
+}
+
+export interface ChartLevel {
+  kind: "entry" | "stop" | "take_profit";
+  price: Dec;
+  position_id: number;
+  index: number | null;
+  hit: boolean;
+}
+
+export interface ChartMarks {
+  target: string;
+  symbol: string;
+  marks: ChartMark[];
+  levels: ChartLevel[];
+  position_id: number | null;
 }
 
 // The websocket's frames (routes/live.py).

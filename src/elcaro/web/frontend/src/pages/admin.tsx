@@ -2,9 +2,9 @@
 // signal sources.
 
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { date, dateTime, formatDecimal, utcDay } from "../format";
-import { useResource } from "../hooks";
+import { useResource, useSubmit } from "../hooks";
 import { t, tx } from "../i18n";
 import type { AdminStatus, AdminUser, Done, Payment, Promo, SignalSummary, Source } from "../types";
 import { ActionButton, Badge, Card, describeError, Empty, ErrorNote, Field, Figure, Loading, notify, Page, Tabs } from "../ui";
@@ -406,9 +406,8 @@ function Payments() {
 function Promos() {
   const promos = useResource(() => api<Promo[]>("/admin/promos"));
   const [form, setForm] = useState({ code: "", tier: "basic", days: "30", max_uses: "100", valid_until: "" });
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, submit, fieldError } = useSubmit();
   const set = (key: keyof typeof form) => (event: Event) => setForm({ ...form, [key]: (event.target as HTMLInputElement).value });
-  const fieldError = (name: string) => (error && error.field === name ? error.message : null);
   return (
     <>
       <Card title={t("admin.new_promo")}>
@@ -439,10 +438,9 @@ function Promos() {
           {error && !error.field ? <ErrorNote error={error} /> : null}
           <div class="form-actions">
             <ActionButton
-              onAction={async () => {
-                setError(null);
-                const until = utcDay(form.valid_until);
-                try {
+              onAction={() =>
+                submit(async () => {
+                  const until = utcDay(form.valid_until);
                   await api<Promo>("/admin/promos", {
                     body: {
                       code: form.code.trim(),
@@ -454,11 +452,8 @@ function Promos() {
                   });
                   setForm({ ...form, code: "" });
                   await promos.reload();
-                } catch (failure) {
-                  if (failure instanceof ApiError) setError(failure);
-                  else throw failure;
-                }
-              }}
+                })
+              }
             >
               {t("admin.create_promo")}
             </ActionButton>

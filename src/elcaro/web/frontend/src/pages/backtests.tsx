@@ -5,10 +5,10 @@ import { useMemo, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { CandleChart, LineChart, type Marker } from "../charts";
 import { date, dateTime, float, fraction, isoDay, symbol, utcDay } from "../format";
-import { useResource, useVisibleInterval } from "../hooks";
+import { useResource, useSubmit, useVisibleInterval } from "../hooks";
 import { t, tx } from "../i18n";
 import type { BacktestChart, BacktestRun } from "../types";
-import { Badge, Card, describeError, Empty, ErrorNote, Field, Figure, Loading, Note, Page } from "../ui";
+import { Badge, Card, Empty, ErrorNote, Field, Figure, Loading, Note, Page } from "../ui";
 
 const POLL_MS = 1500;
 const DAY = 86_400_000;
@@ -37,31 +37,22 @@ function RunForm({ presets, onStarted }: { presets: string[]; onStarted: (run: B
     scan_every: "12",
     overrides: "",
   });
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit, fieldError } = useSubmit({ within: (path, name) => path === name || path.startsWith(`${name}.`) });
   const set = (key: keyof FormState) => (event: Event) => setForm({ ...form, [key]: (event.target as HTMLInputElement).value });
-  const fieldError = (name: string) => {
-    if (!error) return null;
-    if (error.field === name || error.field?.startsWith(`${name}.`)) return describeError(error);
-    return error.problems.find((problem) => problem.field === name || problem.field.startsWith(`${name}.`))?.message ?? null;
-  };
 
-  const submit = async (event: Event) => {
+  const launch = (event: Event) => {
     event.preventDefault();
-    setError(null);
-    let overrides: Record<string, unknown> = {};
-    if (form.overrides.trim()) {
-      try {
-        overrides = JSON.parse(form.overrides) as Record<string, unknown>;
-      } catch {
-        setError(new ApiError(422, { error: { code: "invalid", field: "overrides", message: t("backtests.overrides_json") } }));
-        return;
+    void submit(async () => {
+      let overrides: Record<string, unknown> = {};
+      if (form.overrides.trim()) {
+        try {
+          overrides = JSON.parse(form.overrides) as Record<string, unknown>;
+        } catch {
+          throw new ApiError(422, { error: { code: "invalid", field: "overrides", message: t("backtests.overrides_json") } });
+        }
       }
-    }
-    const start = utcDay(form.start);
-    const end = utcDay(form.end);
-    setBusy(true);
-    try {
+      const start = utcDay(form.start);
+      const end = utcDay(form.end);
       const run = await api<BacktestRun>("/backtests", {
         body: {
           strategy: form.strategy,
@@ -79,17 +70,12 @@ function RunForm({ presets, onStarted }: { presets: string[]; onStarted: (run: B
         },
       });
       onStarted(run);
-    } catch (failure) {
-      if (failure instanceof ApiError) setError(failure);
-      else throw failure;
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
     <Card title={t("backtests.new")}>
-      <form class="form-grid" onSubmit={submit} noValidate data-testid="backtest-form">
+      <form class="form-grid" onSubmit={launch} noValidate data-testid="backtest-form">
         <Field label={t("backtests.strategy")}>
           {({ id }) => (
             <select id={id} value={form.strategy} onChange={set("strategy")}>

@@ -2,9 +2,9 @@
 // encrypted by the server and never shown again: the list shows the key's last four characters only.
 
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { dateTime, money } from "../format";
-import { useResource } from "../hooks";
+import { useResource, useSubmit } from "../hooks";
 import { t, tx } from "../i18n";
 import type { Credential, CredentialTest, Done, TargetView } from "../types";
 import { ActionButton, Card, describeError, Empty, ErrorNote, Field, Loading, Note, notify, Page } from "../ui";
@@ -131,30 +131,21 @@ const EMPTY_KEYS = { target: KEYED_TARGETS[0], api_key: "", api_secret: "", priv
 
 function AddKeys({ onAdded }: { onAdded: () => void }) {
   const [form, setForm] = useState(EMPTY_KEYS);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit, fieldError } = useSubmit();
   const hyperliquid = form.target.startsWith("hyperliquid:");
   const set = (key: keyof typeof form) => (event: Event) => setForm({ ...form, [key]: (event.target as HTMLInputElement).value });
-  const fieldError = (name: string) => (error && error.field === name ? describeError(error) : null);
 
-  const submit = async (event: Event) => {
+  const save = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     const body = hyperliquid
       ? { target: form.target, private_key: form.private_key, wallet_address: form.wallet_address }
       : { target: form.target, api_key: form.api_key, api_secret: form.api_secret };
-    try {
+    void submit(async () => {
       await api<Credential>("/me/credentials", { body });
       setForm({ ...EMPTY_KEYS, target: form.target }); // the secret leaves the page's memory with the form
       notify(t("keys.saved"), "ok");
       onAdded();
-    } catch (failure) {
-      if (failure instanceof ApiError) setError(failure);
-      else throw failure;
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const secretInput = (key: "api_secret" | "private_key", label: string) => (
@@ -166,7 +157,7 @@ function AddKeys({ onAdded }: { onAdded: () => void }) {
   );
 
   return (
-    <form class="form-grid" onSubmit={submit} noValidate aria-label={t("keys.add")}>
+    <form class="form-grid" onSubmit={save} noValidate aria-label={t("keys.add")}>
       <Field label={t("keys.target")} error={fieldError("target")}>
         {({ id }) => (
           <select id={id} value={form.target} onChange={set("target")}>

@@ -1,44 +1,54 @@
-// Closed trades with filters. The history route pages newest first and takes no filters, so the filters
-// apply to the trades loaded so far ("load more" fetches the next hundred); the summary says how many.
+// Closed trades, filtered and paged by the server: every filter is a query parameter of the history route,
+// "load more" follows the page's cursor (however deep), and the filters live in the page's URL (?symbol=…)
+// so a filtered view can be bookmarked or shared and survives a reload.
 
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import { addExact, dateTime, formatDecimal, isoDay, sign, symbol, utcDay } from "../format";
+import { addExact, dateTime, formatDecimal, isoDay, symbol, utcDay } from "../format";
 import { t, tx } from "../i18n";
-import type { ExecutionEntry, HistoryPage, Trade } from "../types";
+import type { ExecutionEntry, HistoryChoices, HistoryPage, Trade } from "../types";
 import { Badge, Card, Empty, ErrorNote, Field, Loading, Page, Pnl, SideBadge } from "../ui";
 import { useLiveEvents, useResource } from "../hooks";
+import { ChartLink } from "./chart";
 
 const PAGE_SIZE = 100;
+const DAY_MS = 86_400_000;
 
-interface Filters {
-  symbol: string;
-  side: string;
-  strategy: string;
-  target: string;
-  outcome: string;
-  from: string;
-  to: string;
+const FILTER_KEYS = ["symbol", "side", "strategy", "target", "exit_reason", "result", "from", "to"] as const;
+type Filters = Record<(typeof FILTER_KEYS)[number], string>;
+
+const NO_FILTERS: Filters = { symbol: "", side: "", strategy: "", target: "", exit_reason: "", result: "", from: "", to: "" };
+
+function filtersFromUrl(): Filters {
+  const params = new URLSearchParams(window.location.search);
+  const filters = { ...NO_FILTERS };
+  for (const key of FILTER_KEYS) filters[key] = params.get(key) ?? "";
+  return filters;
 }
 
-const NO_FILTERS: Filters = { symbol: "", side: "", strategy: "", target: "", outcome: "", from: "", to: "" };
+/** The filters in the address bar, without a new history entry per change (back leaves the page); the
+ * fragment stays (Telegram's launch data lives there). */
+function keepInUrl(filters: Filters): void {
+  const params = new URLSearchParams();
+  for (const key of FILTER_KEYS) if (filters[key]) params.set(key, filters[key]);
+  const search = params.toString() ? `?${params.toString()}` : "";
+  if (search !== window.location.search) history.replaceState(history.state, "", window.location.pathname + search + window.location.hash);
+}
 
-function matches(trade: Trade, filters: Filters): boolean {
-  if (filters.symbol && trade.symbol !== filters.symbol) return false;
-  if (filters.side && trade.side !== filters.side) return false;
-  if (filters.strategy && (trade.strategy ?? "") !== filters.strategy) return false;
-  if (filters.target && trade.target !== filters.target) return false;
-  if (filters.outcome === "win" && sign(trade.net_pnl) <= 0) return false;
-  if (filters.outcome === "loss" && sign(trade.net_pnl) > 0) return false;
+/** The history route's query for the filters: whole UTC days, "to" inclusive. */
+function query(filters: Filters): Record<string, string | number | undefined> {
   const from = utcDay(filters.from);
   const to = utcDay(filters.to);
-  if (from !== null && trade.closed_at < from) return false;
-  if (to !== null && trade.closed_at >= to + 86_400_000) return false;
-  return true;
-}
-
-function distinct(trades: Trade[], pick: (trade: Trade) => string | null): string[] {
-  return [...new Set(trades.map(pick).filter((value): value is string => Boolean(value)))].sort();
+  return {
+    symbol: filters.symbol,
+    side: filters.side,
+    strategy: filters.strategy,
+    target: filters.target,
+    exit_reason: filters.exit_reason,
+    result: filters.result,
+    closed_since: from ?? undefined,
+    closed_until: to === null ? undefined : to + DAY_MS,
+  };
 }
 
 const EXECUTION_KIND: Record<string, string> = { filled: "ok", closed: "ok", skipped: "info", failed: "short" };
@@ -81,38 +91,50 @@ function Executions() {
 
 export function History() {
   const [trades, setTrades] = useState<Trade[]>([]);
-  const [page, setPage] = useState(0);
-  const [hasMore, setHasMore] = useState(true);
+  const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [filters, setFilters] = useState<Filters>(filtersFromUrl);
+  const choices = useResource(() => api<HistoryChoices>("/trading/history/choices"));
+  const generation = useRef(0);
 
-  const load = async (next: number, replace: boolean) => {
+  // ``after`` null: the first page again (filters changed, or a trade closed); answers to older requests are dropped.
+  const load = async (after: string | null) => {
+    const mine = ++generation.current;
     setLoading(true);
     setError(null);
     try {
-      const found = await api<HistoryPage>("/trading/history", { query: { page: next, page_size: PAGE_SIZE } });
-      setTrades((list) => (replace ? found.trades : [...list, ...found.trades]));
-      setPage(next);
-      setHasMore(found.has_more && next < 49);
+      const found = await api<HistoryPage>("/trading/history", {
+        query: { ...query(filters), page_size: PAGE_SIZE, cursor: after ?? undefined },
+      });
+      if (mine !== generation.current) return;
+      setTrades((list) => (after === null ? found.trades : [...list, ...found.trades]));
+      setCursor(found.next_cursor);
     } catch (failure) {
-      setError(failure);
+      if (mine === generation.current) setError(failure);
     } finally {
-      setLoading(false);
+      if (mine === generation.current) setLoading(false);
     }
   };
-  useEffect(() => void load(0, true), []);
-  useLiveEvents(() => void load(0, true), { kinds: ["position_closed", "take_profit", "partial_take_profit"], onResync: () => void load(0, true) });
+  useEffect(() => {
+    keepInUrl(filters);
+    void load(null);
+  }, [filters]);
+  const reloadAll = () => {
+    void load(null);
+    void choices.reload();
+  };
+  useLiveEvents(reloadAll, { kinds: ["position_closed", "take_profit", "partial_take_profit"], onResync: reloadAll });
 
-  const shown = useMemo(() => trades.filter((trade) => matches(trade, filters)), [trades, filters]);
-  const total = useMemo(() => shown.reduce((sum, trade) => addExact(sum, trade.net_pnl), "0"), [shown]);
+  const filtered = FILTER_KEYS.some((key) => filters[key] !== "");
+  const total = useMemo(() => trades.reduce((sum, trade) => addExact(sum, trade.net_pnl), "0"), [trades]);
   const set = (key: keyof Filters) => (event: Event) => setFilters({ ...filters, [key]: (event.target as HTMLInputElement).value });
   const choice = (key: keyof Filters, label: string, values: string[], show: (value: string) => string = (value) => value) => (
     <Field label={label}>
       {({ id }) => (
-        <select id={id} value={filters[key]} onChange={set(key)}>
+        <select id={id} name={key} value={filters[key]} onChange={set(key)}>
           <option value="">{t("history.any")}</option>
-          {values.map((value) => (
+          {[...new Set([...values, filters[key]].filter(Boolean))].map((value) => (
             <option key={value} value={value}>
               {show(value)}
             </option>
@@ -121,18 +143,20 @@ export function History() {
       )}
     </Field>
   );
+  const offered = choices.data;
 
   return (
     <Page title={t("nav.history")}>
       <Card title={t("history.filters")}>
         <form class="form-grid filters" onSubmit={(event) => event.preventDefault()} aria-label={t("history.filters")}>
-          {choice("symbol", t("history.symbol"), distinct(trades, (trade) => trade.symbol), symbol)}
+          {choice("symbol", t("history.symbol"), offered?.symbols ?? [], symbol)}
           {choice("side", t("history.side"), ["long", "short"], (value) => tx("side", value))}
-          {choice("strategy", t("history.strategy"), distinct(trades, (trade) => trade.strategy))}
-          {choice("target", t("history.target"), distinct(trades, (trade) => trade.target), (value) => tx("target", value, value))}
-          {choice("outcome", t("history.outcome"), ["win", "loss"], (value) => t(value === "win" ? "history.wins" : "history.losses"))}
-          <Field label={t("history.from")}>{({ id }) => <input id={id} type="date" value={filters.from} max={filters.to || isoDay(Date.now())} onInput={set("from")} />}</Field>
-          <Field label={t("history.to")}>{({ id }) => <input id={id} type="date" value={filters.to} min={filters.from} onInput={set("to")} />}</Field>
+          {choice("strategy", t("history.strategy"), offered?.strategies ?? [])}
+          {choice("target", t("history.target"), offered?.targets ?? [], (value) => tx("target", value, value))}
+          {choice("exit_reason", t("history.reason"), offered?.exit_reasons ?? [], (value) => tx("exit", value))}
+          {choice("result", t("history.outcome"), ["win", "loss"], (value) => t(value === "win" ? "history.wins" : "history.losses"))}
+          <Field label={t("history.from")}>{({ id }) => <input id={id} name="from" type="date" value={filters.from} max={filters.to || isoDay(Date.now())} onInput={set("from")} />}</Field>
+          <Field label={t("history.to")}>{({ id }) => <input id={id} name="to" type="date" value={filters.to} min={filters.from} onInput={set("to")} />}</Field>
           <div class="form-actions">
             <button type="button" class="button secondary" onClick={() => setFilters(NO_FILTERS)}>
               {t("history.clear")}
@@ -142,12 +166,12 @@ export function History() {
       </Card>
       <Card title={t("history.trades")}>
         <p role="status" data-testid="history-summary">
-          {t("history.summary", { shown: shown.length, loaded: trades.length })} <Pnl value={total} />
+          {t(cursor ? "history.summary_more" : "history.summary", { count: trades.length })} <Pnl value={total} />
         </p>
-        {error ? <ErrorNote error={error} onRetry={() => void load(page, false)} /> : null}
+        {error ? <ErrorNote error={error} onRetry={() => void load(trades.length > 0 ? cursor : null)} /> : null}
         {trades.length === 0 && loading ? <Loading /> : null}
-        {trades.length === 0 && !loading && !error ? <Empty>{t("history.none")}</Empty> : null}
-        {shown.length > 0 ? (
+        {trades.length === 0 && !loading && !error ? <Empty>{t(filtered ? "history.no_match" : "history.none")}</Empty> : null}
+        {trades.length > 0 ? (
           <div class="table-wrap">
             <table class="history" data-testid="history-table">
               <thead>
@@ -172,10 +196,12 @@ export function History() {
                 </tr>
               </thead>
               <tbody>
-                {shown.map((trade) => (
+                {trades.map((trade) => (
                   <tr key={trade.id ?? `${trade.symbol}-${trade.closed_at}`}>
                     <td>{dateTime(trade.closed_at)}</td>
-                    <th scope="row">{symbol(trade.symbol)}</th>
+                    <th scope="row">
+                      {symbol(trade.symbol)} <ChartLink target={trade.target} symbol={trade.symbol} class="small" />
+                    </th>
                     <td>
                       <SideBadge side={trade.side} />
                     </td>
@@ -194,11 +220,9 @@ export function History() {
               </tbody>
             </table>
           </div>
-        ) : trades.length > 0 ? (
-          <Empty>{t("history.no_match")}</Empty>
         ) : null}
-        {hasMore && trades.length > 0 ? (
-          <button type="button" class="button secondary" disabled={loading} aria-busy={loading} onClick={() => void load(page + 1, false)}>
+        {cursor && trades.length > 0 ? (
+          <button type="button" class="button secondary" disabled={loading} aria-busy={loading} onClick={() => void load(cursor)}>
             {t("history.load_more")}
           </button>
         ) : null}

@@ -1,12 +1,22 @@
-// Logging in. Inside Telegram it happens at once with the Mini App's signed data; in a browser with the
-// fields the Telegram Login Widget hands back. There is no way in without Telegram's signature.
+// Logging in. Inside Telegram it happens at once with the Mini App's signed data; in a browser through
+// Telegram's login page, which sends the reader back with signed fields (``#tgAuthResult=``). There is no
+// way in without Telegram's signature.
 
 import { useEffect, useState } from "preact/hooks";
-import { ApiError } from "../api";
+import { api, ApiError } from "../api";
 import { t, tx } from "../i18n";
 import { loginMiniApp, loginWidget, mayLogInAutomatically, widgetResult } from "../session";
 import { initData, insideTelegram } from "../telegram";
+import type { LoginOptions } from "../types";
 import { describeError, Loading } from "../ui";
+
+/** Telegram's login page for this bot; it comes back to this very page (the bot's domain must be set with
+ * @BotFather's /setdomain). */
+function telegramLoginUrl(botId: number): string {
+  const here = window.location.origin + window.location.pathname;
+  const query = new URLSearchParams({ bot_id: String(botId), origin: window.location.origin, request_access: "write", return_to: here });
+  return `https://oauth.telegram.org/auth?${query.toString()}`;
+}
 
 function refusal(error: unknown): string {
   if (error instanceof ApiError) {
@@ -18,6 +28,7 @@ function refusal(error: unknown): string {
 
 export function Login() {
   const [state, setState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
+  const [options, setOptions] = useState<LoginOptions | null>(null);
 
   const attempt = (login: () => Promise<unknown>) => {
     setState({ busy: true, error: null });
@@ -28,6 +39,8 @@ export function Login() {
     const widget = widgetResult();
     if (widget) attempt(() => loginWidget(widget));
     else if (initData() && mayLogInAutomatically()) attempt(loginMiniApp);
+    // Without the options the page still says how to get in; only the two links are missing.
+    api<LoginOptions>("/auth/options", { auth: false }).then(setOptions, () => undefined);
   }, []);
 
   return (
@@ -48,8 +61,18 @@ export function Login() {
         ) : null}
         {!state.busy && !insideTelegram ? (
           <div class="login-help">
-            <p>{t("login.open_in_telegram")}</p>
+            {options?.bot_id ? (
+              <a class="button wide" href={telegramLoginUrl(options.bot_id)} data-testid="telegram-login">
+                {t("login.with_telegram")}
+              </a>
+            ) : null}
             <p class="muted">{t("login.widget_help")}</p>
+            <p>{t("login.open_in_telegram")}</p>
+            {options?.bot_username ? (
+              <a href={`https://t.me/${options.bot_username}`} data-testid="open-bot">
+                {t("login.open_bot", { username: options.bot_username })}
+              </a>
+            ) : null}
           </div>
         ) : null}
       </div>

@@ -1,37 +1,19 @@
-// The portfolio: balance on every target, results over a period, and the realised PnL curve.
+// The portfolio: balance on every target, the recorded equity curve, results over a period, and the realised
+// PnL curve (kept beside the equity: it shows what trading earned, without deposits and withdrawals).
 
 import { useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import { LineChart, type Point } from "../charts";
 import { addExact, dateTime, formatDecimal, money, percent } from "../format";
-import { useLiveEvents, useResource } from "../hooks";
+import { useLiveEvents, useResource, useVisibleInterval } from "../hooks";
 import { t, tx } from "../i18n";
 import { Link } from "../router";
-import type { HistoryPage, Stats, TargetBalance, Trade } from "../types";
-import { Card, Empty, ErrorNote, Figure, Loading, Page, Pnl, Tabs } from "../ui";
+import type { EquityCurve, PnlHistory, Stats, TargetBalance, TargetView } from "../types";
+import { Card, Empty, ErrorNote, Field, Figure, Loading, Page, Pnl, Tabs } from "../ui";
 
-const MAX_PAGES = 50; // the history route pages up to 49 (5,000 trades at 100 a page)
-
-/** Every closed trade the history route gives, oldest first. */
-export async function allTrades(): Promise<{ trades: Trade[]; complete: boolean }> {
-  const trades: Trade[] = [];
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const found = await api<HistoryPage>("/trading/history", { query: { page, page_size: 100 } });
-    trades.push(...found.trades);
-    if (!found.has_more) return { trades: trades.reverse(), complete: true };
-  }
-  return { trades: trades.reverse(), complete: false };
-}
-
-/** Cumulative net PnL after each closed trade, summed exactly and only then drawn. */
-export function cumulative(trades: Trade[]): { points: Point[]; total: string } {
-  let total = "0";
-  const points: Point[] = [];
-  for (const trade of trades) {
-    total = addExact(total, trade.net_pnl);
-    points.push({ time: trade.closed_at, value: Number(total) });
-  }
-  return { points, total };
+/** The running total of realised PnL at the end of each day, for the chart (the total itself stays exact). */
+function dailyPoints(history: PnlHistory): Point[] {
+  return history.points.map((point) => ({ time: point.start, value: Number(point.cumulative) }));
 }
 
 function Balances() {
@@ -72,6 +54,95 @@ function Balances() {
         </Card>
       ))}
     </div>
+  );
+}
+
+type EquityPeriod = "day" | "week" | "month" | "quarter" | "year" | "all";
+const EQUITY_PERIODS: EquityPeriod[] = ["day", "week", "month", "quarter", "year", "all"];
+const ALL_TARGETS = "";
+
+function negated(text: string): string {
+  return text.startsWith("-") ? text.slice(1) : `-${text}`;
+}
+
+/** The recorded equity (every target added up, or one) over a rolling period, drawn from the server's points. */
+function Equity() {
+  const [period, setPeriod] = useState<EquityPeriod>("month");
+  const [target, setTarget] = useState(ALL_TARGETS);
+  const targets = useResource(() => api<TargetView[]>("/me/targets"));
+  const curve = useResource(() => api<EquityCurve>("/statistics/equity", { query: { period, target } }), [period, target]);
+  // A new point is recorded once an interval: look again as often (at most every five minutes).
+  useVisibleInterval(() => void curve.reload(), curve.data ? Math.min(curve.data.interval_ms, 5 * 60_000) : null);
+  const enabled = (targets.data ?? []).filter((item) => item.enabled).map((item) => item.target);
+  const offered = target === ALL_TARGETS || enabled.includes(target) ? enabled : [target, ...enabled];
+  const points = curve.data?.points ?? [];
+  const first = points[0];
+  const last = points[points.length - 1];
+  const asset = curve.data?.asset ?? "";
+  const series = useMemo(
+    () => [{ points: (curve.data?.points ?? []).map((point) => ({ time: point.at, value: Number(point.equity) })), area: true }],
+    [curve.data],
+  );
+  return (
+    <Card
+      title={t("portfolio.equity_curve")}
+      data-testid="equity-card"
+      actions={
+        <Tabs
+          label={t("portfolio.equity_period")}
+          value={period}
+          onChange={setPeriod}
+          options={EQUITY_PERIODS.map((value) => ({ value, label: t(`equity_period.${value}`) }))}
+        />
+      }
+    >
+      {enabled.length > 1 ? (
+        <div class="form-grid filters">
+          <Field label={t("portfolio.equity_target")}>
+            {({ id }) => (
+              <select id={id} value={target} onChange={(event) => setTarget((event.target as HTMLSelectElement).value)}>
+                <option value={ALL_TARGETS}>{t("portfolio.equity_all_targets")}</option>
+                {offered.map((item) => (
+                  <option key={item} value={item}>
+                    {tx("target", item, item)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        </div>
+      ) : null}
+      {curve.error ? <ErrorNote error={curve.error} onRetry={curve.reload} /> : null}
+      {!curve.data ? (
+        curve.error ? null : <Loading />
+      ) : !first || !last ? (
+        <Empty>{t("portfolio.equity_empty", { minutes: Math.round(curve.data.interval_ms / 60_000) })}</Empty>
+      ) : (
+        <>
+          <dl class="figures" data-testid="equity-figures">
+            <Figure label={t("portfolio.equity_latest", { at: dateTime(last.at) })}>
+              <strong data-testid="equity-latest">
+                {money(last.equity)} {asset}
+              </strong>
+            </Figure>
+            <Figure label={t("portfolio.equity_change", { since: dateTime(first.at) })}>
+              <Pnl value={addExact(last.equity, negated(first.equity))} currency={asset || undefined} />
+            </Figure>
+          </dl>
+          <LineChart
+            series={series}
+            label={t("portfolio.equity_curve_label", {
+              count: points.length,
+              since: dateTime(first.at),
+              first: money(first.equity),
+              last: money(last.equity),
+            })}
+            testId="equity-curve"
+          />
+          {points.length === 1 ? <p class="muted">{t("portfolio.equity_one_point", { minutes: Math.round(curve.data.interval_ms / 60_000) })}</p> : null}
+        </>
+      )}
+    </Card>
   );
 }
 
@@ -159,28 +230,28 @@ function Results() {
 }
 
 function Curve() {
-  const history = useResource(allTrades);
+  const history = useResource(() => api<PnlHistory>("/statistics/pnl", { query: { period: "all", bucket: "day" } }));
   useLiveEvents(() => void history.reload(), { kinds: ["position_closed", "take_profit", "partial_take_profit"] });
-  const curve = useMemo(() => (history.data ? cumulative(history.data.trades) : null), [history.data]);
-  const series = useMemo(() => (curve ? [{ points: curve.points, area: true }] : []), [curve]);
+  const points = history.data?.points ?? [];
+  const series = useMemo(() => (history.data ? [{ points: dailyPoints(history.data), area: true }] : []), [history.data]);
+  const total = points.length > 0 ? points[points.length - 1].cumulative : "0";
   return (
     <Card title={t("portfolio.curve")}>
       {history.error ? <ErrorNote error={history.error} onRetry={history.reload} /> : null}
-      {!curve ? (
+      {!history.data ? (
         <Loading />
-      ) : curve.points.length === 0 ? (
+      ) : points.length === 0 ? (
         <Empty>{t("portfolio.no_trades")}</Empty>
       ) : (
         <>
           <p class="muted">
             {t("portfolio.curve_note", {
-              count: curve.points.length,
-              since: dateTime(history.data?.trades[0]?.closed_at),
+              count: points.reduce((sum, point) => sum + point.trades, 0),
+              since: dateTime(points[0].start),
             })}{" "}
-            <Pnl value={curve.total} />
+            <Pnl value={total} />
           </p>
-          <LineChart series={series} label={t("portfolio.curve_label", { total: money(curve.total, true) })} testId="pnl-curve" />
-          {history.data && !history.data.complete ? <p class="muted">{t("portfolio.curve_partial")}</p> : null}
+          <LineChart series={series} label={t("portfolio.curve_label", { total: money(total, true) })} testId="pnl-curve" />
         </>
       )}
     </Card>
@@ -191,6 +262,7 @@ export function Portfolio() {
   return (
     <Page title={t("nav.portfolio")}>
       <Balances />
+      <Equity />
       <Curve />
       <Results />
     </Page>

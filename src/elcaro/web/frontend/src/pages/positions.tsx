@@ -1,18 +1,21 @@
 // Open positions with live PnL, resting orders, positions opened elsewhere, and a manual order.
 //
 // Trading events arrive on the websocket and refetch the list at once (a fill, a take-profit, a close).
-// The server pushes no price ticks, so the mark price and PnL are refreshed every few seconds while the
-// page is visible.
+// The mark price and PnL arrive on it too, as the server prices the positions (``marks``), and are applied
+// to the positions shown without a refetch; only while the feed is not live are they polled instead.
 
 import { useState } from "preact/hooks";
 import { api, ApiError, idempotencyKey } from "../api";
 import { clock, dateTime, formatDecimal, money, symbol } from "../format";
-import { useLiveEvents, useResource, useVisibleInterval } from "../hooks";
+import { useLiveEvents, useLiveMarks, useLiveStatus, useResource, useSubmit, useVisibleInterval } from "../hooks";
 import { t, tx } from "../i18n";
+import type { LiveMark } from "../live";
 import type { Done, Order, Position, PositionsPage } from "../types";
-import { ActionButton, Badge, Card, describeError, Empty, ErrorNote, Field, Figure, Loading, notify, Page, Pnl, SideBadge } from "../ui";
+import { ExitsForm } from "./position_exits";
+import { ChartLink } from "./chart";
+import { ActionButton, Badge, Card, Empty, ErrorNote, Field, Figure, Loading, notify, Page, Pnl, SideBadge } from "../ui";
 
-const MARKS_EVERY_MS = 5000;
+const MARKS_EVERY_MS = 5000; // polling, only while the live feed is down
 const POSITION_EVENTS = [
   "entry_filled",
   "dca_filled",
@@ -24,7 +27,18 @@ const POSITION_EVENTS = [
   "entry_cancelled",
 ];
 
-function PositionCard({ position, closing, onClose }: { position: Position; closing: boolean; onClose: () => Promise<void> }) {
+function PositionCard({
+  position,
+  closing,
+  onClose,
+  onSaved,
+}: {
+  position: Position;
+  closing: boolean;
+  onClose: () => Promise<void>;
+  onSaved: (position: Position) => void;
+}) {
+  const [editing, setEditing] = useState(false);
   const name = `${symbol(position.symbol)} ${tx("side", position.side)}`;
   return (
     <article class="position" data-testid={`position-${position.id}`} aria-label={name}>
@@ -57,19 +71,50 @@ function PositionCard({ position, closing, onClose }: { position: Position; clos
         </Figure>
         <Figure label={t("positions.opened")}>{dateTime(position.opened_at)}</Figure>
       </dl>
+      {editing && !closing && position.id !== null ? (
+        <ExitsForm
+          position={position}
+          onSaved={(value) => {
+            onSaved(value);
+            setEditing(false);
+          }}
+          onCancel={() => setEditing(false)}
+        />
+      ) : null}
       <div class="position-actions">
+        <ChartLink target={position.target} symbol={position.symbol} class="button secondary small" />
         {closing ? (
           <span class="muted" role="status">
             {t("positions.closing")}
           </span>
         ) : position.id !== null ? (
-          <ActionButton class="button danger small" onAction={onClose} confirm={t("positions.close_confirm", { name })} label={t("positions.close_label", { name })}>
-            {t("positions.close")}
-          </ActionButton>
+          <>
+            {editing ? null : (
+              <button type="button" class="button secondary small" aria-label={t("exits.edit_label", { name })} onClick={() => setEditing(true)}>
+                {t("exits.edit")}
+              </button>
+            )}
+            <ActionButton class="button danger small" onAction={onClose} confirm={t("positions.close_confirm", { name })} label={t("positions.close_label", { name })}>
+              {t("positions.close")}
+            </ActionButton>
+          </>
         ) : null}
       </div>
     </article>
   );
+}
+
+/** ``page`` with the pushed figures of the positions it shows; the same object when none of them is among ``marks``. */
+function withMarks(page: PositionsPage, marks: LiveMark[]): PositionsPage {
+  const byId = new Map(marks.map((mark) => [mark.position_id, mark]));
+  let changed = false;
+  const items = page.items.map((item) => {
+    const mark = item.id === null ? undefined : byId.get(item.id);
+    if (!mark) return item;
+    changed = true;
+    return { ...item, mark_price: mark.mark_price, unrealized_pnl: mark.unrealized_pnl, change_pct: mark.change_pct };
+  });
+  return changed ? { ...page, items } : page;
 }
 
 function OpenPositions() {
@@ -82,7 +127,15 @@ function OpenPositions() {
     return found;
   }, [page]);
   useLiveEvents(() => void positions.reload(), { kinds: POSITION_EVENTS, onResync: positions.reload });
-  useVisibleInterval(() => void positions.reload(), MARKS_EVERY_MS);
+  useLiveMarks((marks) => {
+    const shown = new Set(positions.data?.items.map((item) => item.id));
+    const applied = marks.filter((mark) => shown.has(mark.position_id));
+    if (applied.length === 0) return;
+    positions.update((found) => withMarks(found, applied));
+    setUpdated(Math.max(...applied.map((mark) => mark.at)));
+  });
+  const feed = useLiveStatus();
+  useVisibleInterval(() => void positions.reload(), feed === "live" ? null : MARKS_EVERY_MS);
 
   const close = async (position: Position) => {
     if (position.id === null) return;
@@ -140,6 +193,10 @@ function OpenPositions() {
                 position={position}
                 closing={position.id !== null && visibleClosing.has(position.id)}
                 onClose={() => close(position)}
+                onSaved={(saved) =>
+                  // The edit's answer goes into the list, so that the marks pushed next apply to it.
+                  positions.update((found) => ({ ...found, items: found.items.map((item) => (item.id === saved.id ? saved : item)) }))
+                }
               />
             ))}
           </div>
@@ -293,7 +350,7 @@ interface ManualPreview {
 function ManualOrder() {
   const [form, setForm] = useState({ symbol: "", side: "long", qty: "", price: "" });
   const [preview, setPreview] = useState<ManualPreview | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, submit, fieldError } = useSubmit();
   const [intent, setIntent] = useState(idempotencyKey);
   const body = () => ({ symbol: form.symbol.trim(), side: form.side, qty: form.qty.trim(), price: form.price.trim() || null });
   const change = (key: keyof typeof form) => (event: Event) => {
@@ -301,17 +358,10 @@ function ManualOrder() {
     setPreview(null);
     setIntent(idempotencyKey()); // a different order: a new intent
   };
-  const fieldError = (name: string) => (error && error.field === name ? describeError(error) : null);
 
-  const check = async (event: Event) => {
+  const check = (event: Event) => {
     event.preventDefault();
-    setError(null);
-    try {
-      setPreview(await api<ManualPreview>("/trading/manual/preview", { body: body() }));
-    } catch (failure) {
-      if (failure instanceof ApiError) setError(failure);
-      else throw failure;
-    }
+    void submit(async () => setPreview(await api<ManualPreview>("/trading/manual/preview", { body: body() })));
   };
 
   return (

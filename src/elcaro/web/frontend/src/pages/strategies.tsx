@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { formatDecimal } from "../format";
-import { useResource } from "../hooks";
+import { useResource, useSubmit } from "../hooks";
 import { t, tx, type Key } from "../i18n";
 import type { SettingField, StoredSettings, Strategy, TargetView } from "../types";
 import { ActionButton, Card, describeError, ErrorNote, Field, Loading, Note, notify, Page } from "../ui";
@@ -89,7 +89,7 @@ function SettingsForm({ fields, strategies, targets }: { fields: SettingField[];
   const [strategy, setStrategy] = useState(strategies.find((item) => item.enabled)?.name ?? strategies[0]?.name ?? "");
   const [side, setSide] = useState("long");
   const [values, setValues] = useState<Record<string, string>>({});
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, submit, fieldError } = useSubmit({ within: (path, name) => path.split(".").includes(name) });
   const [saved, setSaved] = useState<StoredSettings | null>(null);
   const reference = targets.find((item) => item.enabled)?.target ?? targets[0]?.target ?? "bybit:paper";
   const effective = useResource(
@@ -121,37 +121,25 @@ function SettingsForm({ fields, strategies, targets }: { fields: SettingField[];
     return found;
   };
 
-  const submit = async (event: Event) => {
+  const save = (event: Event) => {
     event.preventDefault();
-    setError(null);
     setSaved(null);
-    const body = changes();
-    if (Object.keys(body).length === 0) {
-      setError(new ApiError(422, { error: { code: "invalid", message: t("settings.nothing_changed") } }));
-      return;
-    }
-    try {
+    void submit(async () => {
+      const body = changes();
+      if (Object.keys(body).length === 0) {
+        throw new ApiError(422, { error: { code: "invalid", message: t("settings.nothing_changed") } });
+      }
       const stored = await api<StoredSettings>(`/me/settings/${scope}`, { method: "PUT", body: { changes: body }, query });
       setSaved(stored);
       setValues({});
       notify(t("settings.saved"), "ok");
-    } catch (failure) {
-      if (failure instanceof ApiError) setError(failure);
-      else throw failure;
-    }
+    });
   };
 
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
     if (error) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(); // straight to what to fix
   }, [error]);
-
-  const fieldError = (name: string): string | null => {
-    if (!error) return null;
-    if (error.field === name) return describeError(error);
-    const problem = error.problems.find((item) => item.field.split(".").includes(name));
-    return problem ? problem.message : null;
-  };
 
   const control = (field: SettingField, id: string, describedBy: string | undefined, invalid: boolean) => {
     const value = values[field.name] ?? "";
@@ -198,7 +186,7 @@ function SettingsForm({ fields, strategies, targets }: { fields: SettingField[];
 
   return (
     <Card title={t("settings.title")}>
-      <form ref={form} onSubmit={submit} noValidate aria-describedby="settings-help" data-testid="settings-form">
+      <form ref={form} onSubmit={save} noValidate aria-describedby="settings-help" data-testid="settings-form">
         <p class="muted" id="settings-help">
           {t("settings.help")}
         </p>

@@ -2,12 +2,12 @@
 // and the payments made.
 
 import { useState } from "preact/hooks";
-import { api, ApiError, idempotencyKey } from "../api";
+import { api, idempotencyKey } from "../api";
 import { date, dateTime, formatDecimal } from "../format";
-import { useResource } from "../hooks";
+import { useResource, useSubmit } from "../hooks";
 import { plural, t, tx } from "../i18n";
 import type { LicenceStatus, Payment, Price, Purchase } from "../types";
-import { ActionButton, Badge, Card, describeError, Empty, ErrorNote, Field, Figure, Loading, Note, notify, Page } from "../ui";
+import { ActionButton, Badge, Card, Empty, ErrorNote, Field, Figure, Loading, Note, notify, Page } from "../ui";
 
 interface Invoice {
   payment_id: number;
@@ -132,9 +132,8 @@ function Promo({ onChange }: { onChange: () => void }) {
 
 function Declare({ onChange }: { onChange: () => void }) {
   const [form, setForm] = useState({ tier: "basic", months: "1", amount: "", currency: "USDT", reference: "" });
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, submit, fieldError } = useSubmit();
   const set = (key: keyof typeof form) => (event: Event) => setForm({ ...form, [key]: (event.target as HTMLInputElement).value });
-  const fieldError = (name: string) => (error && error.field === name ? describeError(error) : null);
   return (
     <Card title={t("subscription.declare")}>
       <p class="muted">{t("subscription.declare_hint")}</p>
@@ -165,20 +164,16 @@ function Declare({ onChange }: { onChange: () => void }) {
         {error && !error.field ? <ErrorNote error={error} /> : null}
         <div class="form-actions">
           <ActionButton
-            onAction={async () => {
-              setError(null);
-              try {
+            onAction={() =>
+              submit(async () => {
                 await api<Payment>("/payments/manual", {
                   body: { tier: form.tier, months: Number(form.months), amount: form.amount.trim().replace(",", "."), currency: form.currency.trim(), reference: form.reference.trim() },
                 });
                 notify(t("subscription.declared"), "ok");
                 setForm({ ...form, amount: "", reference: "" });
                 onChange();
-              } catch (failure) {
-                if (failure instanceof ApiError) setError(failure);
-                else throw failure;
-              }
-            }}
+              })
+            }
           >
             {t("subscription.declare_send")}
           </ActionButton>

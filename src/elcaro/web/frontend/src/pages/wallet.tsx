@@ -1,12 +1,12 @@
 // The ELC wallet: balance, deposit address, transactions, transfers to another user, referrals.
 
 import { useState } from "preact/hooks";
-import { api, ApiError, idempotencyKey } from "../api";
+import { api, idempotencyKey } from "../api";
 import { dateTime, formatDecimal } from "../format";
-import { useResource } from "../hooks";
+import { useResource, useSubmit } from "../hooks";
 import { t, tx } from "../i18n";
 import type { LedgerTx, Referrals, Wallet as WalletOut } from "../types";
-import { Card, describeError, Empty, ErrorNote, Field, Figure, Loading, notify, Page, Pnl } from "../ui";
+import { Card, Empty, ErrorNote, Field, Figure, Loading, notify, Page, Pnl } from "../ui";
 
 function elc(text: string | null | undefined): string {
   return `${formatDecimal(text, { places: 8 })} ELC`;
@@ -34,18 +34,14 @@ function Copy({ text, label }: { text: string; label: string }) {
 function Transfer({ onSent }: { onSent: () => void }) {
   const [form, setForm] = useState({ to: "", amount: "", memo: "" });
   const [key, setKey] = useState(idempotencyKey);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit, fieldError } = useSubmit();
   const set = (name: keyof typeof form) => (event: Event) => {
     setForm({ ...form, [name]: (event.target as HTMLInputElement).value });
     setKey(idempotencyKey()); // another transfer: a new key (a retry of the same one keeps it)
   };
-  const fieldError = (name: string) => (error && error.field === name ? describeError(error) : null);
-  const submit = async (event: Event) => {
+  const send = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void submit(async () => {
       await api<LedgerTx>("/wallet/transfers", {
         body: { to_user_id: Number(form.to), amount: form.amount.trim().replace(",", "."), key, memo: form.memo.trim() || null },
       });
@@ -53,15 +49,10 @@ function Transfer({ onSent }: { onSent: () => void }) {
       setForm({ to: "", amount: "", memo: "" });
       setKey(idempotencyKey());
       onSent();
-    } catch (failure) {
-      if (failure instanceof ApiError) setError(failure);
-      else throw failure;
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
-    <form class="form-grid" onSubmit={submit} noValidate aria-label={t("wallet.transfer")}>
+    <form class="form-grid" onSubmit={send} noValidate aria-label={t("wallet.transfer")}>
       <Field label={t("wallet.to_user")} hint={t("wallet.to_user_hint")} error={fieldError("to_user_id")}>
         {({ id, describedBy, invalid }) => <input id={id} value={form.to} onInput={set("to")} inputMode="numeric" aria-describedby={describedBy} aria-invalid={invalid} required />}
       </Field>
