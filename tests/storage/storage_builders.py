@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from elcaro.models import (
     ApprovalState,
@@ -110,3 +115,45 @@ def make_trade(user_id: int, closed_at: int = T0 + 60_000, **changes: object) ->
     }
     fields.update(changes)
     return Trade(**fields)  # type: ignore[arg-type]
+
+
+async def run_sql(url: str, statement: str, **values: object) -> list[Any]:
+    """One statement in a transaction of its own, on an engine of its own: for migration tests, which work on a
+    schema the ORM does not describe."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement), values)
+            return list(result) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def _schema_of(connection: Connection) -> dict[str, Any]:
+    """Everything the inspector reads about every table, in an order that does not depend on how it was built."""
+    inspector = inspect(connection)
+    schema: dict[str, Any] = {}
+    for table in inspector.get_table_names():
+        if table.startswith("sqlite_"):
+            continue
+        schema[table] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default")) for c in inspector.get_columns(table)
+            ],
+            "primary_key": inspector.get_pk_constraint(table),
+            "foreign_keys": sorted(map(repr, inspector.get_foreign_keys(table))),
+            "unique": sorted(map(repr, inspector.get_unique_constraints(table))),
+            "indexes": sorted(map(repr, inspector.get_indexes(table))),
+        }
+    return schema
+
+
+async def read_schema(url: str) -> dict[str, Any]:
+    """Every table as the inspector reads it (columns, keys, constraints, indexes): compare before and after a
+    migration."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_schema_of)
+    finally:
+        await engine.dispose()

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
-from storage_builders import add_user
+from storage_builders import add_user, read_schema
 
 from elcaro.models import AccountKind, AccountRef, InsufficientBalanceError
 from elcaro.models.errors import NotFoundError
@@ -118,43 +116,21 @@ def test_transient_errors_are_told_apart() -> None:
     assert not is_transient(ValueError("not a database error"))
 
 
-def _schema_of(connection: Connection) -> dict[str, Any]:
-    inspector = inspect(connection)
-    return {
-        table: (
-            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
-            sorted(map(repr, inspector.get_indexes(table))),
-            sorted(map(repr, inspector.get_foreign_keys(table))),
-        )
-        for table in inspector.get_table_names()
-        if not table.startswith("sqlite_")
-    }
-
-
-async def _schema(url: str) -> dict[str, Any]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(_schema_of)
-    finally:
-        await engine.dispose()
-
-
 async def test_0004_upgrades_a_database_with_users_and_downgrades_to_the_same_schema(empty_database_url: str) -> None:
     url = empty_database_url
     await upgrade_async(url, "0003")
-    schema_0003 = await _schema(url)
+    schema_0003 = await read_schema(url)
     db = Database(url)
     try:
         async with db.engine.begin() as connection:  # SQL of that revision: the ORM describes the newest one
             user = (await connection.execute(text(ADD_USER))).scalar_one()
         await upgrade_async(url, "0004")
-        assert set(await _schema(url)) >= LEDGER_TABLES
+        assert set(await read_schema(url)) >= LEDGER_TABLES
         async with db.transaction() as tx:
             await tx.ledger.append(_purchase(user, 100, "a"), now=1)
             assert await tx.ledger.balance(AccountRef.available(user)) == 100
     finally:
         await db.close()
     await downgrade_async(url, "0003")
-    assert await _schema(url) == schema_0003
+    assert await read_schema(url) == schema_0003
     await upgrade_async(url, "0004")  # the downgrade left nothing behind that would get in the way

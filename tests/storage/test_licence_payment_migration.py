@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from storage_builders import read_schema, run_sql
 
 from elcaro.models.licence import LicenceSource, LicenceTier
 from elcaro.models.payment import PaymentMethod, PaymentStatus
@@ -27,44 +24,11 @@ NEW_TABLES = {
 }
 
 
-def _schema_of(connection: Connection) -> dict[str, Any]:
-    inspector = inspect(connection)
-    return {
-        table: (
-            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
-            sorted(map(repr, inspector.get_foreign_keys(table))),
-            sorted(map(repr, inspector.get_unique_constraints(table))),
-            sorted(map(repr, inspector.get_indexes(table))),
-        )
-        for table in inspector.get_table_names()
-        if not table.startswith("sqlite_")
-    }
-
-
-async def _schema(url: str) -> dict[str, Any]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(_schema_of)
-    finally:
-        await engine.dispose()
-
-
-async def _execute(url: str, statement: str, **values: object) -> list[Any]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(text(statement), values)
-            return list(result) if result.returns_rows else []
-    finally:
-        await engine.dispose()
-
-
 async def test_0005_adds_the_licence_and_payment_tables_and_takes_them_away(empty_database_url: str) -> None:
     url = empty_database_url
     await upgrade_async(url, "0004")
-    schema_0004 = await _schema(url)
-    [user] = await _execute(
+    schema_0004 = await read_schema(url)
+    [user] = await run_sql(
         url,
         "INSERT INTO users (telegram_id, language, role, approval, banned, referral_code, created_at, trading_paused) "
         "VALUES (1, 'en', 'user', 'approved', false, 'R1', 1, false) RETURNING id",
@@ -72,7 +36,7 @@ async def test_0005_adds_the_licence_and_payment_tables_and_takes_them_away(empt
 
     await upgrade_async(url, "0005")
     assert await current_async(url) == "0005"
-    assert set(await _schema(url)) >= NEW_TABLES
+    assert set(await read_schema(url)) >= NEW_TABLES
     db = Database(url)
     try:
         async with db.transaction() as tx:
@@ -103,8 +67,8 @@ async def test_0005_adds_the_licence_and_payment_tables_and_takes_them_away(empt
 
     await downgrade_async(url, "0004")
     assert await current_async(url) == "0004"
-    assert await _schema(url) == schema_0004
-    assert [row.id for row in await _execute(url, "SELECT id FROM users")] == [user.id]
+    assert await read_schema(url) == schema_0004
+    assert [row.id for row in await run_sql(url, "SELECT id FROM users")] == [user.id]
 
     await upgrade_async(url, "0005")  # the downgrade left nothing behind that would get in the way
-    assert set(await _schema(url)) >= NEW_TABLES
+    assert set(await read_schema(url)) >= NEW_TABLES

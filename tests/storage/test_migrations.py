@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from storage_builders import read_schema, run_sql
 
 from elcaro.models.errors import ConfigError
 from elcaro.storage import Database, current, current_async, downgrade, downgrade_async, migrate, upgrade, upgrade_async
@@ -44,44 +43,6 @@ async def test_upgrade_to_head_and_downgrade_to_base(empty_database_url: str) ->
     assert await _tables(empty_database_url) == {*TABLES, "alembic_version"}
 
 
-def _schema_of(connection: Connection) -> dict[str, Any]:
-    """Everything the inspector reads about every table, in an order that does not depend on how it was built."""
-    inspector = inspect(connection)
-    schema: dict[str, Any] = {}
-    for table in inspector.get_table_names():
-        if table.startswith("sqlite_"):
-            continue
-        schema[table] = {
-            "columns": [
-                (c["name"], str(c["type"]), c["nullable"], c.get("default")) for c in inspector.get_columns(table)
-            ],
-            "primary_key": inspector.get_pk_constraint(table),
-            "foreign_keys": sorted(map(repr, inspector.get_foreign_keys(table))),
-            "unique": sorted(map(repr, inspector.get_unique_constraints(table))),
-            "indexes": sorted(map(repr, inspector.get_indexes(table))),
-        }
-    return schema
-
-
-async def _run(url: str, statement: str, **values: object) -> list[Any]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(text(statement), values)
-            return list(result) if result.returns_rows else []
-    finally:
-        await engine.dispose()
-
-
-async def _schema(url: str) -> dict[str, Any]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(_schema_of)
-    finally:
-        await engine.dispose()
-
-
 ADD_USER = (
     "INSERT INTO users (telegram_id, language, role, approval, banned, referral_code, created_at) "
     "VALUES (:telegram_id, 'en', 'user', 'approved', false, :code, 1) RETURNING id"
@@ -91,24 +52,24 @@ ADD_USER = (
 async def test_0003_upgrades_a_database_with_users_and_downgrades_to_the_same_schema(empty_database_url: str) -> None:
     url = empty_database_url
     await upgrade_async(url, "0002")
-    schema_0002 = await _schema(url)
-    ids = [(await _run(url, ADD_USER, telegram_id=n, code=f"R{n}"))[0].id for n in (1, 2, 3)]
-    await _run(url, "DELETE FROM users WHERE id = :id", id=ids[2])  # its id must never be handed out again
+    schema_0002 = await read_schema(url)
+    ids = [(await run_sql(url, ADD_USER, telegram_id=n, code=f"R{n}"))[0].id for n in (1, 2, 3)]
+    await run_sql(url, "DELETE FROM users WHERE id = :id", id=ids[2])  # its id must never be handed out again
 
     # In SQL, not through the repositories: they speak the newest schema, and this is 0003's.
     await upgrade_async(url, "0003")
-    assert [row.id for row in await _run(url, "SELECT id FROM users ORDER BY id")] == ids[:2]
-    paused = await _run(url, "SELECT trading_paused FROM users ORDER BY id")
+    assert [row.id for row in await run_sql(url, "SELECT id FROM users ORDER BY id")] == ids[:2]
+    paused = await run_sql(url, "SELECT trading_paused FROM users ORDER BY id")
     assert [bool(row.trading_paused) for row in paused] == [False, False]  # every existing user starts unpaused
-    await _run(url, "UPDATE users SET trading_paused = true WHERE id = :id", id=ids[0])
+    await run_sql(url, "UPDATE users SET trading_paused = true WHERE id = :id", id=ids[0])
     flag = "INSERT INTO system_flags (key, value, updated_at) VALUES ('trading.paused', 'true', 1)"
-    await _run(url, flag)  # the new tables work
+    await run_sql(url, flag)  # the new tables work
 
     await downgrade_async(url, "0002")
     assert await current_async(url) == "0002"
-    assert await _schema(url) == schema_0002
-    assert [row.id for row in await _run(url, "SELECT id FROM users ORDER BY id")] == ids[:2]
-    assert (await _run(url, ADD_USER, telegram_id=4, code="R4"))[0].id == ids[2] + 1
+    assert await read_schema(url) == schema_0002
+    assert [row.id for row in await run_sql(url, "SELECT id FROM users ORDER BY id")] == ids[:2]
+    assert (await run_sql(url, ADD_USER, telegram_id=4, code="R4"))[0].id == ids[2] + 1
 
     await upgrade_async(url)
     db = Database(url)

@@ -6,8 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from storage_builders import run_sql
 
 from elcaro.models.trade_query import TradeFilter, TradeResult
 from elcaro.storage import Database, current_async, downgrade_async, upgrade_async
@@ -25,20 +24,10 @@ ADD_TRADE = (
 )
 
 
-async def _run(url: str, statement: str, **values: object) -> list[Any]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(text(statement), values)
-            return list(result) if result.returns_rows else []
-    finally:
-        await engine.dispose()
-
-
 async def test_existing_trades_get_the_sign_of_their_exact_net_pnl(empty_database_url: str) -> None:
     url = empty_database_url
     await upgrade_async(url, "0009")
-    [user] = await _run(url, ADD_USER)
+    [user] = await run_sql(url, ADD_USER)
     trades = {  # side, qty, entry, exit, fees, funding
         "win": ("short", "2", "100", "99.5", "0.25", "-0.5"),  # +1 − 0.25 − 0.5 = +0.25
         "loss": ("long", "1", "100", "100.1", "0.05", "-0.050000000000000001"),  # just below zero
@@ -48,7 +37,7 @@ async def test_existing_trades_get_the_sign_of_their_exact_net_pnl(empty_databas
     amount: Any = str if url.startswith("sqlite") else Decimal
     stored = {
         name: (
-            await _run(
+            await run_sql(
                 url,
                 ADD_TRADE,
                 user_id=user.id,
@@ -77,4 +66,4 @@ async def test_existing_trades_get_the_sign_of_their_exact_net_pnl(empty_databas
 
     await downgrade_async(url, "0009")
     assert await current_async(url) == "0009"
-    assert len(await _run(url, "SELECT id FROM trades")) == 3
+    assert len(await run_sql(url, "SELECT id FROM trades")) == 3
