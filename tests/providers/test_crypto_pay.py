@@ -22,8 +22,9 @@ from aiohttp.test_utils import TestServer
 
 from elcaro.models import Secret, TelegramProfile
 from elcaro.models.errors import NotFoundError, PermissionDeniedError, ValidationError
-from elcaro.models.licence import DAY_MS, LicenceTier
+from elcaro.models.licence import LicenceTier
 from elcaro.models.payment import PaymentMethod, PaymentProviderError, PaymentStatus
+from elcaro.models.timeframe import DAY_MS
 from elcaro.providers.crypto_pay import CryptoPayClient
 from elcaro.services.licences import LicenceConfig, LicenceService
 from elcaro.services.payments import PaymentConfig, PaymentService

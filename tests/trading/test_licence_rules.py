@@ -11,7 +11,8 @@ from trading_builders import settings, signal
 
 from elcaro.models import Target
 from elcaro.models.errors import ValidationError
-from elcaro.models.licence import DAY_MS, Licence, LicenceSource, LicenceTier
+from elcaro.models.licence import Licence, LicenceSource, LicenceTier
+from elcaro.models.timeframe import DAY_MS
 from elcaro.trading.gates import GateCode, GateSnapshot, check_gates
 from elcaro.trading.licence import LicenceBook, LicenceRules, PriceList, Standing, plan_grant
 

@@ -7,9 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from elcaro.models.target import Target
-
-HOUR_MS = 3_600_000
-DAY_MS = 24 * HOUR_MS
+from elcaro.models.timeframe import DAY_MS
 
 
 class EquityPeriod(StrEnum):

@@ -14,8 +14,6 @@ from enum import StrEnum
 
 from elcaro.models.errors import ValidationError
 
-DAY_MS = 86_400_000
-
 #: Months a licence is sold for, and the days each stands for.
 PERIOD_DAYS: dict[int, int] = {1: 30, 3: 90, 6: 180, 12: 365}
 

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from elcaro.core.clock import now_ms
-from elcaro.models.equity import DAY_MS, HOUR_MS, EquityPeriod, EquityPoint, EquitySnapshot
+from elcaro.models.equity import EquityPeriod, EquityPoint, EquitySnapshot
 from elcaro.models.target import Target
+from elcaro.models.timeframe import DAY_MS, HOUR_MS, MINUTE_MS
 from elcaro.storage import Database
 from elcaro.trading.equity_curve import equity_points
 
@@ -36,7 +37,6 @@ if TYPE_CHECKING:  # the desk reads the curve from here: importing its views at 
 
 log = logging.getLogger(__name__)
 
-MINUTE_MS = 60_000
 DEFAULT_INTERVAL_MS = 15 * MINUTE_MS
 MAX_POINTS = 500
 """The most points a curve has: plenty for a chart a few hundred pixels wide."""

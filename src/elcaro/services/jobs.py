@@ -32,6 +32,7 @@ from functools import partial
 from typing import Protocol
 
 from elcaro.core.clock import now_ms
+from elcaro.models.timeframe import DAY_MS, HOUR_MS, MINUTE_MS
 from elcaro.services.equity import BalanceReader, EquityService
 from elcaro.services.ledger import LedgerService
 from elcaro.services.licences import LicenceService
@@ -39,9 +40,6 @@ from elcaro.services.referrals import ReferralService
 
 log = logging.getLogger(__name__)
 
-MINUTE_MS = 60_000
-HOUR_MS = 60 * MINUTE_MS
-DAY_MS = 24 * HOUR_MS
 RETRY_MS = 5 * MINUTE_MS
 """How soon a job that failed is tried again."""
 STAKING_AFTER_MIDNIGHT_MS = 5 * MINUTE_MS

@@ -43,6 +43,7 @@ from elcaro.models.ledger import (
     parse_elc,
     request_fingerprint,
 )
+from elcaro.models.timeframe import DAY_MS
 from elcaro.services.ledger_verification import verify_chain
 from elcaro.services.users import require_admin, require_user
 from elcaro.storage import Database, UnitOfWork
@@ -51,8 +52,6 @@ from elcaro.storage.retrying import run_in_transaction
 
 log = logging.getLogger(__name__)
 
-DAY_MS = 86_400_000
-"""The staking accrual period: interest is paid once per user per UTC day."""
 DAYS_PER_YEAR = 365
 MAX_HISTORY = 500
 

@@ -28,7 +28,6 @@ from elcaro.models import AuditEntry, Target
 from elcaro.models.errors import ConflictError, NotFoundError, ValidationError
 from elcaro.models.ledger import check_idempotency_key, elc_decimal, parse_elc
 from elcaro.models.licence import (
-    DAY_MS,
     ExpiryWarning,
     Licence,
     LicenceSource,
@@ -40,6 +39,7 @@ from elcaro.models.licence import (
     paid_tier,
 )
 from elcaro.models.payment import ELC_CURRENCY, Payment, PaymentMethod, PaymentStatus
+from elcaro.models.timeframe import DAY_MS
 from elcaro.services.ledger import post_payment
 from elcaro.services.referrals import ReferralService
 from elcaro.services.users import require_admin, require_user

@@ -15,10 +15,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from elcaro.models import Signal, Target
+from elcaro.models.timeframe import MINUTE_MS
 from elcaro.trading.licence import ALLOW_ALL, LicencePolicy
 from elcaro.trading.settings import TradingSettings
 
-MINUTE_MS = 60_000
 _GRADE = re.compile(r"^([A-F])([+-]?)$")
 
 

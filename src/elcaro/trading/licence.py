@@ -37,7 +37,8 @@ from typing import Protocol
 
 from elcaro.models import Environment, Exchange, Target
 from elcaro.models.errors import ValidationError
-from elcaro.models.licence import DAY_MS, PERIOD_DAYS, Licence, LicenceTier, Price, period_days
+from elcaro.models.licence import PERIOD_DAYS, Licence, LicenceTier, Price, period_days
+from elcaro.models.timeframe import DAY_MS
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from decimal import Decimal
 from elcaro.models import ZERO, AtrExit, ExitReason, Fill, Order, OrderType, PositionSide, round_to_step
 from elcaro.models.decimals import Rounding
 from elcaro.models.errors import ValidationError
+from elcaro.models.timeframe import DAY_MS, MINUTE_MS
 from elcaro.trading.exits import classify_exit
 from elcaro.trading.ids import LegKind
 from elcaro.trading.legs import merge_small, split
@@ -57,9 +58,6 @@ from elcaro.trading.position import (
     WithdrawEntries,
 )
 from elcaro.trading.settings import TradingSettings, TrailingType
-
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
 
 
 def step(state: PositionState, event: Event, settings: TradingSettings) -> Step:

@@ -8,7 +8,8 @@ import pytest
 from copy_world import BTC, ETH, PAPER, STRATEGY, World
 
 from elcaro.models import TakeProfit
-from elcaro.models.licence import DAY_MS, LicenceTier
+from elcaro.models.licence import LicenceTier
+from elcaro.models.timeframe import DAY_MS
 from elcaro.services.licences import LicenceConfig, LicenceService
 from elcaro.storage import ExecutionStatus
 from elcaro.trading.gates import GateCode

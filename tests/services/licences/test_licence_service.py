@@ -9,7 +9,8 @@ from licence_accounts import T0, Accounts
 
 from elcaro.models import Target
 from elcaro.models.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from elcaro.models.licence import DAY_MS, LicenceSource, LicenceTier
+from elcaro.models.licence import LicenceSource, LicenceTier
+from elcaro.models.timeframe import DAY_MS
 
 pytestmark = pytest.mark.db
 

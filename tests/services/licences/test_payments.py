@@ -10,8 +10,9 @@ from licence_accounts import ELC, T0, Accounts
 
 from elcaro.models.errors import ConfigError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from elcaro.models.ledger import InsufficientBalanceError
-from elcaro.models.licence import DAY_MS, LicenceSource, LicenceTier
+from elcaro.models.licence import LicenceSource, LicenceTier
 from elcaro.models.payment import PaymentMethod, PaymentStatus
+from elcaro.models.timeframe import DAY_MS
 from elcaro.services.payments import PaymentConfig, PaymentService
 
 pytestmark = pytest.mark.db

@@ -43,9 +43,9 @@ from elcaro.models import (
 )
 from elcaro.models.errors import ExchangeError, InsufficientFundsError, InvalidOrderError, OrderNotFoundError
 from elcaro.models.market import Candle, FundingRate, OpenInterest, OrderBook, PublicTrade, Ticker
+from elcaro.models.timeframe import HOUR_MS
 
 SETTLE = "USDC"
-HOUR_MS = 3_600_000
 _TIME_IN_FORCE = {TimeInForce.GTC: "Gtc", TimeInForce.IOC: "Ioc", TimeInForce.POST_ONLY: "Alo"}
 _CLOID = re.compile(r"0x[0-9a-fA-F]{32}")
 

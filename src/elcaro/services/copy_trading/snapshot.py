@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from elcaro.models import ZERO, Target
+from elcaro.models.timeframe import DAY_MS
 from elcaro.storage import UnitOfWork
 from elcaro.trading import GateSnapshot, TradingSettings
-
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
