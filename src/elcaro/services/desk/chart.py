@@ -26,7 +26,7 @@ from elcaro.models.timeframe import TIMEFRAMES, Timeframe
 from elcaro.models.trade_query import TradeFilter
 from elcaro.services.desk.errors import DeskError
 from elcaro.services.exchange_access import ExchangeAccess
-from elcaro.services.positions.record import Stored
+from elcaro.services.positions.record import shown_state
 from elcaro.signals.symbols import read_symbol
 from elcaro.storage import Database
 
@@ -261,10 +261,7 @@ def _trade_marks(trades: list[Trade]) -> list[ChartMark]:
 def _levels(position: Position, position_id: int, state: dict[str, object] | None) -> tuple[PriceLevel, ...]:
     """Entry, stop and every take-profit target of the managed state; the row's figures when it has none."""
     levels = [PriceLevel(LevelKind.ENTRY, position.entry_price, position_id)]
-    try:
-        managed = Stored.from_json(state).state if state else None
-    except ValidationError:  # shown with the row's figures rather than not at all
-        managed = None
+    managed = shown_state(state)  # None: shown with the row's figures rather than not at all
     stop = managed.stop if managed is not None and managed.stop > 0 else position.stop_loss
     if stop is not None:
         levels.append(PriceLevel(LevelKind.STOP, stop, position_id))

@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import partial
 from typing import Any, TypeVar
 
 from elcaro.core.clock import now_ms
@@ -36,7 +36,7 @@ from elcaro.models import (
     make_client_order_id,
 )
 from elcaro.models.equity import EquityPeriod
-from elcaro.models.errors import ConflictError, ElcaroError, NotFoundError, ValidationError
+from elcaro.models.errors import ConflictError, ElcaroError, NotFoundError
 from elcaro.models.trade_query import ANY_TRADE, TradeChoices, TradeCursor, TradeFilter
 from elcaro.services.copy_trading import GLOBAL_PAUSE_FLAG
 from elcaro.services.credentials import CredentialService
@@ -63,7 +63,7 @@ from elcaro.services.exchange_access import ExchangeAccess
 from elcaro.services.positions import PositionMonitor
 from elcaro.services.positions.adoption import MANUAL
 from elcaro.services.positions.marks import live_figures
-from elcaro.services.positions.record import Stored
+from elcaro.services.positions.record import shown_state
 from elcaro.services.statistics import Bucket, PnlHistory, StatisticsService, StatsReport
 from elcaro.services.trading_preferences import TradingPreferencesService
 from elcaro.storage import Database
@@ -112,6 +112,7 @@ class TradingDesk:
         self._monitor = positions
         self._statistics = statistics or StatisticsService(database, clock=clock)
         self._equity = equity or EquityService(database, clock=clock)
+        self._chart = MarketChart(database, access)
         self._clock = clock
         self._adopt_interval = adopt_interval
         self._awaited: dict[str, _Awaited] = {}
@@ -254,11 +255,7 @@ class TradingDesk:
         shown: list[PositionView] = []
         async with self._db.reading() as tx:
             for view in views:
-                data = None if view.id is None else await tx.positions.get_state(view.id)
-                try:
-                    state = Stored.from_json(data).state if data else None
-                except ValidationError:  # the monitor leaves such a row unmanaged, and says so in its log
-                    state = None
+                state = None if view.id is None else shown_state(await tx.positions.get_state(view.id))
                 targets = () if state is None else tuple(ExitTarget(t.index + 1, t.price, t.hit) for t in state.targets)
                 shown.append(replace(view, targets=targets))
         return tuple(shown)
@@ -654,10 +651,6 @@ class TradingDesk:
             await tx.audit.add(AuditEntry(action, user_id, f"user:{user_id}", details, self._clock()))
 
     # ------------------------------------------------------------------------------ live chart
-
-    @cached_property
-    def _chart(self) -> MarketChart:
-        return MarketChart(self._db, self._access)
 
     async def candles(
         self, user_id: int, target: Target, symbol: str, timeframe: str, *, limit: int = 300

@@ -91,6 +91,17 @@ class Stored:
 _LEDGER_DEFAULTS: Mapping[str, Any] = encode(Ledger())
 
 
+def shown_state(data: Mapping[str, Any] | None) -> PositionState | None:
+    """A position's managed state, for showing it: None when it has none, or one this version cannot read (the
+    monitor leaves such a position unmanaged and says so in its log; a view falls back to the row's figures)."""
+    if not data:
+        return None
+    try:
+        return Stored.from_json(data).state
+    except ValidationError:
+        return None
+
+
 def _encode_action(action: Action) -> dict[str, Any]:
     return {"type": _ACTION_NAMES[type(action)], **encode(action)}
 
