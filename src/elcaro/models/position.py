@@ -16,6 +16,11 @@ def pnl(side: PositionSide, qty: Decimal, entry_price: Decimal, exit_price: Deci
     return side.sign * (exit_price - entry_price) * qty * contract_size
 
 
+def move_pct(side: PositionSide, entry_price: Decimal, price: Decimal) -> Decimal:
+    """How far ``price`` is from ``entry_price`` in the position's favour (negative: against it), in percent."""
+    return side.sign * (price - entry_price) / entry_price * 100
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """A one-way position on one symbol. ``qty`` is always positive; ``side`` gives the direction."""
@@ -62,6 +67,9 @@ class Position:
 
     def pnl_at(self, price: Decimal) -> Decimal:
         return pnl(self.side, self.qty, self.entry_price, price, self.contract_size)
+
+    def move_pct_at(self, price: Decimal) -> Decimal:
+        return move_pct(self.side, self.entry_price, price)
 
 
 @dataclass(frozen=True, slots=True)

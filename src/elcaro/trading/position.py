@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from elcaro.models import ZERO, AtrExit, ExitReason, Fill, Instrument, Order, PositionSide, Trade
+from elcaro.models.position import move_pct
 from elcaro.trading.ids import LegKind, OrderKey
 from elcaro.trading.plan import EntryPlan
 
@@ -97,7 +98,7 @@ class PositionState:
 
     def move_pct(self, price: Decimal) -> Decimal:
         """How far ``price`` is in the position's favour from the average entry, in percent."""
-        return self.side.sign * (price - self.entry_price) / self.entry_price * 100
+        return move_pct(self.side, self.entry_price, price)
 
     def trade(self, part: ExitPart, funding: Decimal = ZERO) -> Trade:
         """The trade-log record of a closed part (``funding`` paid or received while it was open)."""

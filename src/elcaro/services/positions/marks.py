@@ -21,7 +21,6 @@ from decimal import Decimal
 from elcaro.models import Position, Target
 from elcaro.models.errors import ValidationError
 
-HUNDRED = Decimal(100)
 DEFAULT_INTERVAL_MS = 1000
 
 
@@ -34,8 +33,7 @@ class LiveFigures:
 
 def live_figures(position: Position, mark: Decimal) -> LiveFigures:
     """The figures of ``position`` at ``mark``: one rule for every screen (the desk's listing and the live marks)."""
-    change = position.side.sign * (mark - position.entry_price) / position.entry_price * HUNDRED
-    return LiveFigures(position.pnl_at(mark), change)
+    return LiveFigures(position.pnl_at(mark), position.move_pct_at(mark))
 
 
 @dataclass(frozen=True, slots=True)
